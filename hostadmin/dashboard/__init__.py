@@ -1,0 +1,1 @@
+"""The host dashboard: collectives and balances."""

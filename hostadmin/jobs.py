@@ -1,0 +1,62 @@
+"""RQ glue: enqueue jobs, run them inside an app context, and the `flask worker` command.
+
+Job functions are plain module-level functions wrapped with @app_job. In a
+`flask worker` process (or a test's SimpleWorker) an app context already
+exists; in a bare `rq worker` process one is created once from the environment.
+"""
+import functools
+import logging
+
+import click
+from flask import current_app, has_app_context
+from flask.cli import with_appcontext
+from rq import Worker
+
+from hostadmin.extensions import db, queues
+from hostadmin.queueing import QUEUE_NAMES
+
+log = logging.getLogger("hostadmin.jobs")
+_process_app = None
+
+
+def _app_for_process():
+    global _process_app
+    if _process_app is None:
+        from hostadmin import create_app
+        _process_app = create_app()
+    return _process_app
+
+
+def app_job(func):
+    """Run `func` with an app context and a fresh database session for each job."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+        with _app_for_process().app_context():
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+    return wrapper
+
+
+def enqueue(func, *args, queue="default", job_id=None, **kwargs):
+    """Put `func(*args, **kwargs)` on `queue` (job_id: a deterministic id, e.g. "sync:item:7")."""
+    return queues.get(queue).enqueue(func, *args, job_id=job_id, **kwargs)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.argument("queue_names", nargs=-1)
+@with_appcontext
+def worker_command(burst, queue_names):
+    """Run an RQ worker on the app's Redis (works with the embedded Redis too)."""
+    names = queue_names or QUEUE_NAMES
+    log.info("worker listening on %s (%s)", ", ".join(names), current_app.config.get("REDIS_URL") or "embedded")
+    worker = Worker([queues.get(name) for name in names], connection=queues.connection)
+    worker.work(burst=burst, with_scheduler=True)

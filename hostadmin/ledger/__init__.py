@@ -1,0 +1,1 @@
+"""Hosts, collectives, contributors, orders, expenses and the immutable ledger."""

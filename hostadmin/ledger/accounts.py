@@ -1,0 +1,102 @@
+"""Creating hosts, collectives, contributors, orders and expenses (no ledger rows)."""
+import re
+
+from sqlalchemy import select
+
+from hostadmin.extensions import db
+from hostadmin.ledger.models import (
+    Account, AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus,
+)
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class ValidationError(ValueError):
+    """Bad input for a domain object; `field` names the form field at fault."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def slugify(text):
+    """A URL-safe slug of `text` ("Open Source Club" -> "open-source-club")."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:64].strip("-") or "account"
+
+
+def create_host(slug, name, currency, host_fee_bps=0):
+    """Create a host with its own HOST account; refuses a duplicate slug."""
+    if not SLUG_RE.match(slug or ""):
+        raise ValidationError("slug must be lowercase letters, digits and dashes", "slug")
+    if not CURRENCY_RE.match(currency or ""):
+        raise ValidationError("currency must be a three-letter ISO code such as USD", "currency")
+    if not (name or "").strip():
+        raise ValidationError("name is required", "name")
+    if db.session.scalar(select(Host).where(Host.slug == slug)):
+        raise ValidationError(f"a host with slug {slug!r} already exists", "slug")
+    host = Host(slug=slug, name=name.strip(), currency=currency, host_fee_bps=host_fee_bps)
+    db.session.add(host)
+    db.session.flush()
+    db.session.add(Account(host_id=host.id, kind=AccountKind.HOST.value, slug=slug,
+                           name=host.name, currency=currency))
+    db.session.flush()
+    return host
+
+
+def create_account(host, kind, name, email=None, slug=None):
+    """Create a collective, contributor or payee of the host, with a unique slug."""
+    kind = AccountKind(kind)
+    if not (name or "").strip():
+        raise ValidationError("name is required", "name")
+    base = slug or slugify(name)
+    candidate, n = base, 1
+    while db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
+        n += 1
+        candidate = f"{base}-{n}"
+    account = Account(host_id=host.id, kind=kind.value, name=name.strip(), email=email,
+                      slug=candidate, currency=host.currency)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRIBUTION,
+                 description="", created_by=None, currency=None):
+    """Create a PENDING order (an expected contribution); pay it with ledger.service."""
+    _check_amount(amount)
+    _check_same_host(host, contributor, collective)
+    if collective.kind != AccountKind.COLLECTIVE.value:
+        raise ValidationError("money can only be added to a collective", "collective")
+    order = Order(host_id=host.id, kind=OrderKind(kind).value, status=OrderStatus.PENDING.value,
+                  from_account_id=contributor.id, to_account_id=collective.id, amount=amount,
+                  currency=currency or host.currency, description=description,
+                  host_fee_bps=host.host_fee_bps, created_by_id=created_by.id if created_by else None,
+                  data={})
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def create_expense(host, *, collective, payee, amount, description="", created_by=None, currency=None):
+    """Create an APPROVED expense; pay it with ledger.service.record_expense_paid."""
+    _check_amount(amount)
+    _check_same_host(host, collective, payee)
+    expense = Expense(host_id=host.id, collective_id=collective.id, payee_id=payee.id, amount=amount,
+                      currency=currency or host.currency, description=description,
+                      status=ExpenseStatus.APPROVED.value,
+                      created_by_id=created_by.id if created_by else None)
+    db.session.add(expense)
+    db.session.flush()
+    return expense
+
+
+def _check_amount(amount):
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationError("amount must be a positive whole number of minor units", "amount")
+
+
+def _check_same_host(host, *accounts):
+    if any(account.host_id != host.id for account in accounts):
+        raise ValidationError("accounts must belong to the host")

@@ -1,0 +1,204 @@
+"""The ledger: the only code that writes ledger rows.
+
+Every write is a double-entry group: rows sharing a group_id whose amounts sum
+to zero (per currency, and in host currency). A contribution credits the
+collective and debits the contributor; a host fee moves part of it from the
+collective to the host; an expense debits the collective and credits the payee.
+Corrections never edit a row: reverse_group() records refund rows that point at
+the originals.
+"""
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from hostadmin.clock import utcnow
+from hostadmin.extensions import db
+from hostadmin.ledger.models import (
+    Account, EntryType, Expense, ExpenseStatus, LedgerKind, LedgerTransaction, Order, OrderStatus,
+)
+
+
+class LedgerError(ValueError):
+    """A ledger write that would break an invariant; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One side of a movement: `amount` minor units credited (+) or debited (-) on account."""
+
+    account: Account
+    counterparty: Account
+    amount: int
+    kind: LedgerKind
+
+
+def record_group(host, entries, *, currency, cleared_at, description="", created_by=None,
+                 order=None, expense=None, refunds=None, reason=None):
+    """Insert one balanced group of ledger rows and return them (not committed).
+
+    `refunds` optionally pairs each entry with the original row it reverses.
+    All rows share created_at (now) and cleared_at, so the group reads as one event.
+    """
+    if not entries:
+        raise LedgerError("a ledger group needs at least two rows")
+    if currency != host.currency:
+        # Foreign-currency money needs an FX rate recorded with it; not supported yet.
+        raise LedgerError(f"only {host.currency} (the host currency) can be recorded, not {currency}")
+    for entry in entries:
+        if not isinstance(entry.amount, int) or isinstance(entry.amount, bool):
+            raise LedgerError("ledger amounts are integers in minor units")
+        if entry.amount == 0:
+            raise LedgerError("a ledger row cannot be zero")
+        if entry.account.host_id != host.id or entry.counterparty.host_id != host.id:
+            raise LedgerError("every account in a group must belong to the host")
+    if sum(entry.amount for entry in entries) != 0:
+        raise LedgerError("a ledger group must sum to zero")
+
+    group_id = str(uuid.uuid4())
+    now = utcnow()
+    rows = []
+    for index, entry in enumerate(entries):
+        row = LedgerTransaction(
+            host_id=host.id,
+            group_id=group_id,
+            kind=entry.kind.value,
+            type=(EntryType.CREDIT if entry.amount > 0 else EntryType.DEBIT).value,
+            account_id=entry.account.id,
+            counterparty_id=entry.counterparty.id,
+            amount=entry.amount,
+            currency=currency,
+            amount_in_host_currency=entry.amount,
+            host_currency=host.currency,
+            description=description,
+            order_id=order.id if order else None,
+            expense_id=expense.id if expense else None,
+            is_refund=refunds is not None,
+            refund_of_id=refunds[index].id if refunds is not None else None,
+            reason=reason,
+            created_by_id=created_by.id if created_by else None,
+            created_at=now,
+            cleared_at=cleared_at,
+        )
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    return rows
+
+
+def host_fee_of(amount, fee_bps):
+    """The host's fee on `amount`, rounded half up to a whole minor unit."""
+    return (amount * fee_bps + 5000) // 10000
+
+
+def record_order_paid(order, *, cleared_at, created_by=None):
+    """Mark a contribution or added-funds order PAID and write its ledger group."""
+    if order.status != OrderStatus.PENDING.value:
+        raise LedgerError(f"order {order.id} is {order.status}, not PENDING")
+    host = db.session.get(Account, order.to_account_id).host
+    collective, contributor = order.to_account, order.from_account
+    kind = LedgerKind(order.kind)
+    entries = [
+        Entry(collective, contributor, order.amount, kind),
+        Entry(contributor, collective, -order.amount, kind),
+    ]
+    fee = host_fee_of(order.amount, order.host_fee_bps)
+    if fee:
+        host_account = host_account_of(host)
+        entries += [
+            Entry(host_account, collective, fee, LedgerKind.HOST_FEE),
+            Entry(collective, host_account, -fee, LedgerKind.HOST_FEE),
+        ]
+    rows = record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
+                        description=order.description, created_by=created_by, order=order)
+    order.status = OrderStatus.PAID.value
+    order.paid_at = cleared_at or utcnow()
+    return rows
+
+
+def record_expense_paid(expense, *, cleared_at, created_by=None):
+    """Mark an approved expense PAID and write its ledger group."""
+    if expense.status != ExpenseStatus.APPROVED.value:
+        raise LedgerError(f"expense {expense.id} is {expense.status}, not APPROVED")
+    host = expense.collective.host
+    entries = [
+        Entry(expense.collective, expense.payee, -expense.amount, LedgerKind.EXPENSE),
+        Entry(expense.payee, expense.collective, expense.amount, LedgerKind.EXPENSE),
+    ]
+    rows = record_group(host, entries, currency=expense.currency, cleared_at=cleared_at,
+                        description=expense.description, created_by=created_by, expense=expense)
+    expense.status = ExpenseStatus.PAID.value
+    expense.paid_at = cleared_at or utcnow()
+    return rows
+
+
+def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None):
+    """Record a refund group that cancels every row of `group_id`; return the new rows."""
+    if not reason or not reason.strip():
+        raise LedgerError("a reversal needs a reason")
+    originals = db.session.scalars(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.host_id == host.id, LedgerTransaction.group_id == group_id)
+        .order_by(LedgerTransaction.id)
+    ).all()
+    if not originals:
+        raise LedgerError(f"no ledger group {group_id} for this host")
+    if any(row.is_refund for row in originals):
+        raise LedgerError("a reversal cannot itself be reversed; record a new movement")
+    already = db.session.scalar(
+        select(func.count()).where(LedgerTransaction.refund_of_id.in_([row.id for row in originals]))
+    )
+    if already:
+        raise LedgerError(f"ledger group {group_id} was already reversed")
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(
+        Account.id.in_({r.account_id for r in originals} | {r.counterparty_id for r in originals})))}
+    entries = [
+        Entry(accounts[row.account_id], accounts[row.counterparty_id], -row.amount, LedgerKind(row.kind))
+        for row in originals
+    ]
+    first = originals[0]
+    return record_group(
+        host, entries, currency=first.currency, cleared_at=cleared_at or utcnow(),
+        description=f"Reversal: {first.description}".strip(), created_by=created_by,
+        order=db.session.get(Order, first.order_id) if first.order_id else None,
+        expense=db.session.get(Expense, first.expense_id) if first.expense_id else None,
+        refunds=originals, reason=reason.strip(),
+    )
+
+
+def host_account_of(host):
+    """The host's own account (receives host fees)."""
+    account = db.session.scalar(select(Account).where(
+        Account.host_id == host.id, Account.kind == "HOST"))
+    if account is None:
+        raise LedgerError(f"host {host.slug} has no host account")
+    return account
+
+
+def balances(host, account_ids=None):
+    """{account_id: balance in host-currency minor units} for the host's accounts."""
+    query = (select(LedgerTransaction.account_id, func.sum(LedgerTransaction.amount_in_host_currency))
+             .where(LedgerTransaction.host_id == host.id)
+             .group_by(LedgerTransaction.account_id))
+    if account_ids is not None:
+        query = query.where(LedgerTransaction.account_id.in_(account_ids))
+    totals = defaultdict(int)
+    for account_id, total in db.session.execute(query):
+        totals[account_id] = int(total)
+    return totals
+
+
+def unbalanced_groups(session=None):
+    """Group ids whose rows do not sum to zero (should always be empty)."""
+    session = session or db.session
+    return session.scalars(
+        select(LedgerTransaction.group_id)
+        .group_by(LedgerTransaction.group_id, LedgerTransaction.currency)
+        .having(func.sum(LedgerTransaction.amount) != 0)
+    ).all() + session.scalars(
+        select(LedgerTransaction.group_id)
+        .group_by(LedgerTransaction.group_id)
+        .having(func.sum(LedgerTransaction.amount_in_host_currency) != 0)
+    ).all()
+

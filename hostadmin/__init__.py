@@ -36,6 +36,7 @@ def create_app(config=None, overrides=None):
 def register_extensions(app):
     from hostadmin.extensions import csrf, db, htmx, login_manager, migrate, queues
     from hostadmin.ledger import guards  # noqa: F401  (installs the immutability guard)
+    from hostadmin import models  # noqa: F401  (every model, for Alembic and relationships)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

@@ -1,0 +1,59 @@
+"""RQ entry points for bank sync, and request_sync(): the one way to ask for a sync.
+
+Coalescing: a Redis key marks "a sync job is waiting" so duplicate webhooks
+and storms enqueue one job; a request that arrives while a sync runs sets the
+run-again flag instead, so exactly one more run follows. The database lock in
+banking.locks is what finally guarantees one sync per item at a time.
+"""
+import logging
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from hostadmin.extensions import db, queues
+from hostadmin.jobs import app_job, enqueue
+
+log = logging.getLogger("hostadmin.banking")
+PENDING_KEY = "hostadmin:sync-pending:{item_id}"
+PENDING_TTL_SECONDS = 3600
+
+
+def job_id_for(item_id):
+    """The deterministic RQ job id of an item's sync."""
+    return f"sync-item-{item_id}"
+
+
+def request_sync(item, trigger="manual"):
+    """Ask for a sync of `item`. Returns "enqueued", "coalesced" (a job already waits) or "run-again".
+
+    Raises redis.exceptions.ConnectionError when Redis is down (callers that
+    must not lose the request record it first).
+    """
+    from hostadmin.banking import locks
+
+    redis = queues.connection
+    pending = PENDING_KEY.format(item_id=item.id)
+    if not redis.set(pending, trigger, nx=True, ex=PENDING_TTL_SECONDS):
+        return "coalesced"
+    job_id = job_id_for(item.id)
+    try:
+        running = Job.fetch(job_id, connection=redis).get_status() == JobStatus.STARTED
+    except NoSuchJobError:
+        running = False
+    if running and locks.request_run_again(item.id):
+        redis.delete(pending)
+        return "run-again"
+    enqueue(sync_item_job, item.id, trigger, queue="sync", job_id=job_id,
+            job_timeout=3600, result_ttl=86400, failure_ttl=7 * 86400)
+    return "enqueued"
+
+
+@app_job
+def sync_item_job(item_id, trigger="manual"):
+    """Run the item's sync under its lock (see banking.sync.run_locked_sync)."""
+    from hostadmin.banking.sync import run_locked_sync
+
+    queues.connection.delete(PENDING_KEY.format(item_id=item_id))
+    runs = run_locked_sync(item_id, trigger)
+    db.session.remove()
+    return [run.id for run in runs]

@@ -1,0 +1,53 @@
+"""The Plaid API client, built once per app from its configuration and injected into services.
+
+The same services run against the local emulator (PLAID_ENV=local), Plaid's
+sandbox and production; only the host and credentials differ.
+"""
+import json
+
+import plaid
+import urllib3
+from flask import current_app
+from plaid.api import plaid_api
+
+# Every Plaid call gets a timeout: plaid-python has none by default (PLAID.md §11.2).
+TIMEOUT = (5, 60)
+ENVIRONMENT_HOSTS = {"sandbox": plaid.Environment.Sandbox, "production": plaid.Environment.Production}
+# What plaid-python raises for responses it cannot decode: malformed, not transient.
+MALFORMED_RESPONSE_ERRORS = (TypeError, plaid.ApiValueError, plaid.ApiTypeError, plaid.ApiAttributeError,
+                             ValueError)
+
+
+def build_client(config):
+    """A plaid_api.PlaidApi for the given app config."""
+    host = config.get("PLAID_HOST") or ENVIRONMENT_HOSTS.get(config["PLAID_ENV"])
+    if not host:
+        raise RuntimeError(f"no Plaid host for PLAID_ENV={config['PLAID_ENV']!r}; set PLAID_HOST")
+    configuration = plaid.Configuration(host=host, api_key={
+        "clientId": config["PLAID_CLIENT_ID"], "secret": config["PLAID_SECRET"],
+        "plaidVersion": "2020-09-14"})
+    return plaid_api.PlaidApi(plaid.ApiClient(configuration))
+
+
+def get_client():
+    """The current app's Plaid client (tests may put their own in app.extensions["plaid"])."""
+    client = current_app.extensions.get("plaid")
+    if client is None:
+        client = current_app.extensions["plaid"] = build_client(current_app.config)
+    return client
+
+
+def plaid_error(exc):
+    """(error_code, error_type, message) of a plaid.ApiException; codes are None if the body is not JSON."""
+    try:
+        body = json.loads(exc.body or "{}")
+    except (TypeError, ValueError):
+        return None, None, f"HTTP {exc.status} with a non-JSON body"
+    if not isinstance(body, dict):
+        return None, None, f"HTTP {exc.status}"
+    return body.get("error_code"), body.get("error_type"), body.get("error_message") or f"HTTP {exc.status}"
+
+
+def is_network_error(exc):
+    """Timeouts and connection failures come from urllib3, not as ApiException."""
+    return isinstance(exc, urllib3.exceptions.HTTPError)

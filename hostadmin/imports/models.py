@@ -1,0 +1,124 @@
+"""Transactions imports, their sync runs, and import rows (the triage staging area)."""
+import enum
+import datetime as dt
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hostadmin.clock import utcnow
+from hostadmin.extensions import db
+from hostadmin.types import UTCDateTime
+
+
+class ImportSource(str, enum.Enum):
+    PLAID = "PLAID"
+    CSV = "CSV"
+
+
+class RowStatus(str, enum.Enum):
+    PENDING = "PENDING"    # waiting for triage (not "pending at the bank": see ImportRow.pending)
+    LINKED = "LINKED"
+    IGNORED = "IGNORED"
+    ON_HOLD = "ON_HOLD"
+
+
+class RunOutcome(str, enum.Enum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"          # will not be retried (item error, malformed response)
+    RETRYING = "RETRYING"      # transient failure; a retry is scheduled
+    ABANDONED = "ABANDONED"    # its worker died; a later run took over
+
+
+class TransactionsImport(db.Model):
+    __tablename__ = "transactions_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    plaid_item_id: Mapped[int | None] = mapped_column(ForeignKey("plaid_items.id"), unique=True)
+    # CSV column mapping, remembered per import.
+    csv_mapping: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    item = relationship("PlaidItem")
+
+
+class ImportRun(db.Model):
+    """One sync run (or CSV upload) of an import, with what it did."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("transactions_imports.id"), index=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # webhook, manual, cli, schedule, connect, upload
+    outcome: Mapped[str] = mapped_column(String(20), default=RunOutcome.RUNNING.value)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pages: Mapped[int] = mapped_column(default=0)
+    restarts: Mapped[int] = mapped_column(default=0)  # mutation-during-pagination restarts
+    added: Mapped[int] = mapped_column(default=0)
+    modified: Mapped[int] = mapped_column(default=0)
+    removed: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)  # already imported (re-sync, CSV overlap)
+    invalid: Mapped[int] = mapped_column(default=0)
+    invalid_details: Mapped[list | None] = mapped_column(JSON)
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(100))
+    filename: Mapped[str | None] = mapped_column(String(300))  # CSV uploads
+
+
+class ImportRow(db.Model):
+    """One bank line. source_id is unique per import: the database refuses a duplicate.
+
+    amount is in minor units, positive = money INTO the host's account (Plaid's
+    sign is the opposite; the sync engine flips it once, at the boundary).
+    """
+
+    __tablename__ = "import_rows"
+    __table_args__ = (
+        UniqueConstraint("import_id", "source_id"),
+        Index("ix_import_rows_host_status_date", "host_id", "status", "date", "id"),
+        Index("ix_import_rows_import_date", "import_id", "date", "id"),
+        Index("ix_import_rows_pending_source", "import_id", "pending_source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("transactions_imports.id"))
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"))
+    bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"), index=True)
+    source_id: Mapped[str] = mapped_column(String(128))
+    date: Mapped[dt.date] = mapped_column(Date)
+    authorized_date: Mapped[dt.date | None] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    merchant_name: Mapped[str | None] = mapped_column(String(200))
+    pending: Mapped[bool] = mapped_column(default=False)
+    pending_source_id: Mapped[str | None] = mapped_column(String(128))
+    raw: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default=RowStatus.PENDING.value)
+    note: Mapped[str | None] = mapped_column(Text)
+    collective_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    ledger_group_id: Mapped[str | None] = mapped_column(String(36))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The bank changed or removed a row someone had already triaged: review it.
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    review_reason: Mapped[str | None] = mapped_column(String(200))
+    previous_values: Mapped[list | None] = mapped_column(JSON)
+    first_run_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_triaged(self):
+        return self.status != RowStatus.PENDING.value or bool(self.note)

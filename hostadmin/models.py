@@ -4,3 +4,4 @@ from hostadmin.auth.models import HostMember, LoginFailure, User  # noqa: F401
 from hostadmin.banking.models import BankAccount, LinkTokenGrant, PlaidItem  # noqa: F401
 from hostadmin.imports.models import ImportRow, ImportRun, TransactionsImport  # noqa: F401
 from hostadmin.ledger.models import Account, Expense, Host, LedgerTransaction, Order  # noqa: F401
+from hostadmin.webhooks.models import WebhookEvent  # noqa: F401

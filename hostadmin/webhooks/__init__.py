@@ -1,0 +1,1 @@
+"""The Plaid webhook endpoint: verification, the event log, dispatch to jobs."""

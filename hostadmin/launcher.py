@@ -34,7 +34,7 @@ def main():
         env.setdefault("PLAID_LOCAL_PUBLIC_URL", f"http://127.0.0.1:{plaid_port}")
 
     flask = [PYTHON, "-m", "flask", "--app", "wsgi"]
-    run_step(flask + ["db", "upgrade"], env, "database upgrade")
+    run_step(flask + ["db", "upgrade", "heads"], env, "database upgrade")
     run_step(flask + ["demo", "seed", "--if-empty"], env, "demo data")
 
     children = []

@@ -44,7 +44,7 @@ def migrate(url, redis_url):
         engine.dispose()
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url})
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         from hostadmin.extensions import db
         db.engine.dispose()
 

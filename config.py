@@ -59,6 +59,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
+    # Bank sync: page size (Plaid allows 1..500), how long a crashed worker's lock
+    # blocks the item, and the (connect, read) timeout of every Plaid call.
+    SYNC_PAGE_SIZE = 500
+    SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "600"))
+    PLAID_TIMEOUT = (5, 60)  # plaid-python has no default timeout
+
     # Failed logins allowed per email and per client address within the window.
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60

@@ -85,12 +85,13 @@ def register_errorhandlers(app):
 
 def register_cli(app):
     from hostadmin.auth.cli import users_cli
+    from hostadmin.banking.cli import plaid_cli
     from hostadmin.demo.cli import demo_cli
+    from hostadmin.imports.cli import imports_cli
+    from hostadmin.jobs import worker_command
     from hostadmin.ledger.cli import hosts_cli
 
-    from hostadmin.jobs import worker_command
-
-    for command in (hosts_cli, users_cli, demo_cli, worker_command):
+    for command in (hosts_cli, users_cli, demo_cli, worker_command, plaid_cli, imports_cli):
         app.cli.add_command(command)
 
 

@@ -6,6 +6,7 @@ run-again flag instead, so exactly one more run follows. The database lock in
 banking.locks is what finally guarantees one sync per item at a time.
 """
 import logging
+from datetime import timedelta
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -48,12 +49,23 @@ def request_sync(item, trigger="manual"):
     return "enqueued"
 
 
+RETRY_DELAYS_SECONDS = (60, 300, 1800, 7200)
+
+
 @app_job
 def sync_item_job(item_id, trigger="manual"):
-    """Run the item's sync under its lock (see banking.sync.run_locked_sync)."""
-    from hostadmin.banking.sync import run_locked_sync
+    """Run the item's sync under its lock; schedule a later retry after a transient failure."""
+    from hostadmin.banking.sync import consecutive_retrying_runs, run_locked_sync
 
     queues.connection.delete(PENDING_KEY.format(item_id=item_id))
     runs = run_locked_sync(item_id, trigger)
+    if runs and runs[-1].outcome == "RETRYING":
+        failures = consecutive_retrying_runs(item_id)
+        if failures <= len(RETRY_DELAYS_SECONDS):
+            delay = RETRY_DELAYS_SECONDS[failures - 1]
+            queues.get("sync").enqueue_in(timedelta(seconds=delay), sync_item_job, item_id, "retry",
+                                          job_id=f"{job_id_for(item_id)}-retry")
+            log.info("item %s: transient sync failure #%s, retrying in %ss", item_id, failures, delay)
+    result = [run.id for run in runs]
     db.session.remove()
-    return [run.id for run in runs]
+    return result

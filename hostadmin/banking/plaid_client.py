@@ -10,7 +10,7 @@ import urllib3
 from flask import current_app
 from plaid.api import plaid_api
 
-# Every Plaid call gets a timeout: plaid-python has none by default (PLAID.md §11.2).
+# Default (connect, read) timeout; the PLAID_TIMEOUT setting overrides it (see timeout()).
 TIMEOUT = (5, 60)
 ENVIRONMENT_HOSTS = {"sandbox": plaid.Environment.Sandbox, "production": plaid.Environment.Production}
 # What plaid-python raises for responses it cannot decode: malformed, not transient.
@@ -35,6 +35,11 @@ def get_client():
     if client is None:
         client = current_app.extensions["plaid"] = build_client(current_app.config)
     return client
+
+
+def timeout():
+    """The (connect, read) timeout for every Plaid call: plaid-python has none by default (PLAID.md §11.2)."""
+    return current_app.config.get("PLAID_TIMEOUT", TIMEOUT)
 
 
 def plaid_error(exc):

@@ -4,7 +4,7 @@ import datetime as dt
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,6 +88,23 @@ class ImportRow(db.Model):
         Index("ix_import_rows_host_status_date", "host_id", "status", "date", "id"),
         Index("ix_import_rows_import_date", "import_id", "date", "id"),
         Index("ix_import_rows_pending_source", "import_id", "pending_source_id"),
+        # Triage (migration 0003t): keyset orders per import and status, by date or amount;
+        # trigram indexes so a text search stays fast on PostgreSQL (plain b-trees on SQLite).
+        Index("ix_import_rows_import_status_date", "import_id", "status", "date", "id"),
+        Index("ix_import_rows_import_status_amount", "import_id", "status", "amount", "id"),
+        Index("ix_import_rows_host_status_amount", "host_id", "status", "amount", "id"),
+        Index("ix_import_rows_host_date", "host_id", "date", "id"),
+        Index("ix_import_rows_description_trgm", "description", postgresql_using="gin",
+              postgresql_ops={"description": "gin_trgm_ops"}),
+        Index("ix_import_rows_merchant_trgm", "merchant_name", postgresql_using="gin",
+              postgresql_ops={"merchant_name": "gin_trgm_ops"}),
+        Index("ix_import_rows_note_trgm", "note", postgresql_using="gin",
+              postgresql_ops={"note": "gin_trgm_ops"}),
+        # Small partial indexes: "changed by the bank" and "removed" are rare, counted often.
+        Index("ix_import_rows_review", "import_id", "host_id",
+              postgresql_where=text("needs_review"), sqlite_where=text("needs_review")),
+        Index("ix_import_rows_removed", "import_id", "host_id",
+              postgresql_where=text("removed_at IS NOT NULL"), sqlite_where=text("removed_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,7 +120,8 @@ class ImportRow(db.Model):
     merchant_name: Mapped[str | None] = mapped_column(String(200))
     pending: Mapped[bool] = mapped_column(default=False)
     pending_source_id: Mapped[str | None] = mapped_column(String(128))
-    raw: Mapped[dict | None] = mapped_column(JSON)
+    # The bank's record exactly as received (JSON text), for audits and support.
+    raw: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default=RowStatus.PENDING.value)
     note: Mapped[str | None] = mapped_column(Text)
     collective_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

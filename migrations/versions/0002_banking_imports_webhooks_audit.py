@@ -140,7 +140,7 @@ def upgrade():
     sa.Column('merchant_name', sa.String(length=200), nullable=True),
     sa.Column('pending', sa.Boolean(), nullable=False),
     sa.Column('pending_source_id', sa.String(length=128), nullable=True),
-    sa.Column('raw', sa.JSON(), nullable=True),
+    sa.Column('raw', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('collective_id', sa.Integer(), nullable=True),

@@ -1,0 +1,326 @@
+"""The sync engine: one service, sync_item(item, client), used by the RQ job, the CLI and the tests.
+
+A run reads every /transactions/sync page from the committed cursor into a
+spool, then applies rows and the new cursor in one database transaction, so a
+crash anywhere loses nothing and duplicates nothing. On
+TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION the spool is thrown away and the
+run restarts from the cursor it began with.
+"""
+import logging
+import time
+from dataclasses import dataclass, field
+
+import plaid
+from flask import current_app
+from plaid.model.transactions_sync_request import TransactionsSyncRequest
+from sqlalchemy import select, update
+
+from hostadmin.banking import locks
+from hostadmin.banking.apply import RowWriter, account_map
+from hostadmin.banking.crypto import decrypt_token
+from hostadmin.banking.decode import (
+    InvalidAmount, MalformedResponse, bank_line, currency_of, decode_page, decode_transaction,
+)
+from hostadmin.banking.models import ItemStatus, PlaidItem
+from hostadmin.banking.plaid_client import get_client, is_network_error, plaid_error, timeout
+from hostadmin.banking.staging import Spool
+from hostadmin.clock import utcnow
+from hostadmin.extensions import db
+from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
+
+log = logging.getLogger("hostadmin.banking.sync")
+
+MAX_MUTATION_RESTARTS = 5
+RETRYABLE_CODES = {"TRANSACTIONS_SYNC_LIMIT", "RATE_LIMIT", "INTERNAL_SERVER_ERROR", "PLANNED_MAINTENANCE",
+                   "INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING", "INSTITUTION_NO_LONGER_SUPPORTED"}
+# Plaid error codes that need the host to act; retrying cannot help.
+ITEM_STATUS_BY_CODE = {
+    "ITEM_LOGIN_REQUIRED": ItemStatus.LOGIN_REQUIRED, "PENDING_EXPIRATION": ItemStatus.PENDING_EXPIRATION,
+    "USER_PERMISSION_REVOKED": ItemStatus.REVOKED, "ITEM_NOT_FOUND": ItemStatus.REVOKED,
+    "INVALID_ACCESS_TOKEN": ItemStatus.REVOKED, "ACCESS_NOT_GRANTED": ItemStatus.REVOKED,
+}
+NEEDS_USER_CODES = {"ITEM_LOCKED", "USER_SETUP_REQUIRED", "PASSWORD_RESET_REQUIRED", "NO_ACCOUNTS",
+                    "INSUFFICIENT_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_MFA", "MFA_NOT_SUPPORTED"}
+
+
+class SyncError(Exception):
+    """A run that could not finish. `retryable` says whether trying later can help."""
+
+    def __init__(self, message, code=None, retryable=False):
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class _MutationDuringPagination(Exception):
+    pass
+
+
+class _CursorNotForItem(Exception):
+    pass
+
+
+class LockLost(SyncError):
+    """Another worker took over the item's expired lock; this run's work is discarded."""
+
+
+@dataclass
+class Timings:
+    """Where a run's time went: Plaid's answer vs the app's own share."""
+
+    http: float = 0.0
+    decode: float = 0.0
+    stage: float = 0.0
+    apply: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def run_locked_sync(item_id, trigger="manual", client=None):
+    """Sync an item under its database lock, once more for each run-again request. Returns the runs.
+
+    If another process holds the lock, ask it to run again and return [] (coalesced).
+    """
+    token = locks.try_acquire(item_id)
+    if token is None:
+        if locks.request_run_again(item_id):
+            return []
+        token = locks.try_acquire(item_id)  # the holder finished in between
+        if token is None:
+            return []
+    runs = []
+    try:
+        while True:
+            item = db.session.get(PlaidItem, item_id)
+            db.session.refresh(item)
+            runs.append(sync_item(item, client or get_client(), trigger=trigger, lock_token=token))
+            if locks.release_unless_requested(item_id, token):
+                token = None
+                return runs
+            trigger = "run-again"
+    finally:
+        if token is not None:
+            db.session.rollback()
+            locks.release(item_id, token)
+
+
+def sync_item(item, client, trigger="manual", lock_token=None):
+    """Bring the item's import rows up to date with Plaid. Returns the (committed) ImportRun.
+
+    Never raises for Plaid-side failures: they are recorded on the run (and the
+    item, for errors that need the host). A retryable failure leaves the run
+    RETRYING; the job layer schedules the next attempt.
+    """
+    tx_import = import_of(item)
+    _abandon_stale_runs(tx_import)
+    run = ImportRun(import_id=tx_import.id, host_id=item.host_id, trigger=trigger,
+                    outcome=RunOutcome.RUNNING.value, started_at=utcnow())
+    db.session.add(run)
+    db.session.commit()
+    run.timings = Timings()
+    if item.status == ItemStatus.DISCONNECTED.value:
+        return _finish(run, item, RunOutcome.FAILED, SyncError("the item was disconnected", "DISCONNECTED"))
+    start_cursor = item.cursor
+    try:
+        for _attempt in range(MAX_MUTATION_RESTARTS + 1):
+            run.invalid, run.invalid_details = 0, None  # nothing of an abandoned loop survives
+            with Spool() as spool:
+                try:
+                    cursor, accounts = _fetch_all(client, item, start_cursor, spool, run, lock_token)
+                except _MutationDuringPagination:
+                    run.restarts += 1
+                    continue
+                except _CursorNotForItem:
+                    # Last resort (PLAID.md §13): the stored cursor belongs elsewhere; start over.
+                    log.warning("item %s: cursor rejected by Plaid, resyncing from the start", item.id)
+                    start_cursor = None
+                    run.restarts += 1
+                    continue
+                return _apply(run, item, tx_import, spool, cursor, accounts, lock_token)
+        raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
+    except SyncError as error:
+        db.session.rollback()
+        outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
+        return _finish(db.session.get(ImportRun, run.id), item, outcome, error)
+
+
+def import_of(item):
+    """The transactions import of a Plaid item (created with the item)."""
+    tx_import = db.session.scalar(select(TransactionsImport).where(TransactionsImport.plaid_item_id == item.id))
+    if tx_import is None:
+        tx_import = TransactionsImport(host_id=item.host_id, source="PLAID", name=item.display_name,
+                                       plaid_item_id=item.id)
+        db.session.add(tx_import)
+        db.session.flush()
+    return tx_import
+
+
+def _fetch_all(client, item, start_cursor, spool, run, lock_token):
+    """Read every page after start_cursor into the spool; returns (next_cursor, accounts seen)."""
+    access_token = decrypt_token(item.access_token_encrypted)
+    cursor = start_cursor
+    accounts = {}
+    pages = 0
+    known_currency = {a.plaid_account_id: a.currency for a in item.accounts}
+    while True:
+        page = _fetch_page(client, access_token, cursor, run.timings, paginating=pages > 0)
+        pages += 1
+        started = time.perf_counter()
+        for account in page.accounts:
+            accounts[account.account_id] = account
+            known_currency.setdefault(account.account_id, account.balances.iso_currency_code
+                                      or account.balances.unofficial_currency_code)
+        for kind in ("added", "modified"):
+            lines = []
+            for raw in getattr(page, kind):
+                transaction = decode_transaction(raw)
+                currency = currency_of(transaction, known_currency.get(transaction.account_id))
+                if currency is None:
+                    _invalid(run, transaction.transaction_id, "no currency on the transaction or its account")
+                    continue
+                try:
+                    lines.append(bank_line(transaction, raw, currency))
+                except InvalidAmount as error:
+                    _invalid(run, transaction.transaction_id, str(error))
+            spool.add(kind, lines)
+        spool.add("removed", [(r.transaction_id, r.account_id) for r in page.removed])
+        run.timings.stage += time.perf_counter() - started
+        if lock_token and not locks.extend(item.id, lock_token):
+            raise LockLost("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
+        cursor = page.next_cursor
+        if not page.has_more:
+            run.pages = pages
+            return cursor, accounts
+
+
+def _fetch_page(client, access_token, cursor, timings, paginating):
+    """One /transactions/sync call, retried with backoff on rate limits, 5xx and timeouts."""
+    config = current_app.config
+    attempts = config.get("SYNC_MAX_ATTEMPTS", 4)
+    base_delay = config.get("SYNC_RETRY_BASE_SECONDS", 1.0)
+    sleep = config.get("SYNC_SLEEP", time.sleep)
+    request = TransactionsSyncRequest(access_token=access_token, count=config.get("SYNC_PAGE_SIZE", 500))
+    if cursor:  # never cursor=None: plaid-python raises ApiTypeError (PLAID.md §15.4)
+        request.cursor = cursor
+    for attempt in range(1, attempts + 1):
+        started = time.perf_counter()
+        try:
+            response = client.transactions_sync(request, _preload_content=False, _request_timeout=timeout())
+            body = response.data
+            timings.http += time.perf_counter() - started
+            started = time.perf_counter()
+            page = decode_page(body)
+            timings.decode += time.perf_counter() - started
+            return page
+        except plaid.ApiException as exc:
+            timings.http += time.perf_counter() - started
+            code, error_type, message = plaid_error(exc)
+            if code == "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION":
+                raise _MutationDuringPagination() from None
+            if code == "INVALID_FIELD" and "cursor" in (message or ""):
+                raise _CursorNotForItem() from None
+            retryable = exc.status in (429, 500, 502, 503, 504) or exc.status == 0 or code in RETRYABLE_CODES
+            error = SyncError(message or f"Plaid answered HTTP {exc.status}", code or f"HTTP_{exc.status}",
+                              retryable=retryable)
+            error.item_error = error_type == "ITEM_ERROR" or code in ITEM_STATUS_BY_CODE
+        except MalformedResponse as exc:
+            raise SyncError(f"Plaid sent a malformed response: {exc}", "MALFORMED_RESPONSE") from None
+        except Exception as exc:  # noqa: BLE001 (urllib3 raises its own hierarchy)
+            if not is_network_error(exc):
+                raise
+            timings.http += time.perf_counter() - started
+            error = SyncError(f"network error talking to Plaid: {type(exc).__name__}", "NETWORK_ERROR",
+                              retryable=True)
+        if not error.retryable or attempt == attempts:
+            raise error
+        sleep(base_delay * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+def _apply(run, item, tx_import, spool, cursor, page_accounts, lock_token):
+    """Write rows, cursor and run counts in one transaction."""
+    started = time.perf_counter()
+    if lock_token:
+        # Re-check ownership inside the applying transaction: a lost lock means someone else syncs.
+        owned = db.session.execute(
+            select(PlaidItem.id).where(PlaidItem.id == item.id, PlaidItem.sync_lock_token == lock_token)
+            .with_for_update()).first()
+        if owned is None:
+            raise LockLost("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
+    writer = RowWriter(tx_import, run.id, account_map(item, page_accounts))
+    for chunk in spool.read("added"):
+        writer.upsert(chunk)
+    for chunk in spool.read("modified"):
+        writer.upsert(chunk, modified=True)
+    for chunk in spool.read("removed"):
+        writer.remove(chunk)
+    now = utcnow()
+    healed = {}
+    if item.status in (ItemStatus.LOGIN_REQUIRED.value, ItemStatus.ERROR.value):
+        # Plaid answered every page: whatever was wrong with the login is fixed.
+        healed = {"status": ItemStatus.HEALTHY.value, "error_code": None, "error_message": None,
+                  "status_changed_at": now}
+    db.session.execute(update(PlaidItem).where(PlaidItem.id == item.id).values(
+        cursor=cursor or item.cursor, last_synced_at=now, last_sync_error=None, **healed))
+    tx_import.last_synced_at = now
+    counts = writer.counts
+    run.added, run.modified, run.removed, run.duplicates = (counts.added, counts.modified, counts.removed,
+                                                             counts.duplicates)
+    run.outcome = RunOutcome.SUCCEEDED.value
+    run.finished_at = now
+    db.session.commit()
+    run.timings.apply += time.perf_counter() - started
+    log.info("item %s synced: %s pages, +%s ~%s -%s (dup %s, invalid %s, restarts %s)", item.id, run.pages,
+             run.added, run.modified, run.removed, run.duplicates, run.invalid, run.restarts)
+    return run
+
+
+def _invalid(run, source_id, reason):
+    run.invalid += 1
+    details = list(run.invalid_details or [])
+    if len(details) < 100:
+        details.append({"source_id": source_id, "reason": reason})
+    run.invalid_details = details
+
+
+def _finish(run, item, outcome, error):
+    """Record a run that did not apply anything, and the item status an item error calls for."""
+    timings = getattr(run, "timings", None)
+    run.outcome = outcome.value
+    run.finished_at = utcnow()
+    run.error_code = error.code
+    run.error = str(error)
+    item = db.session.get(PlaidItem, item.id)
+    item.last_sync_error = f"{error.code}: {error}"
+    status = ITEM_STATUS_BY_CODE.get(error.code)
+    if status is None and (error.code in NEEDS_USER_CODES or getattr(error, "item_error", False)):
+        status = ItemStatus.ERROR
+    if status is not None and item.status != ItemStatus.DISCONNECTED.value:
+        item.status = status.value
+        item.error_code = error.code
+        item.error_message = str(error)
+        item.status_changed_at = run.finished_at
+    db.session.commit()
+    run.timings = timings or Timings()
+    log.warning("item %s sync %s: %s %s", item.id, outcome.value, error.code, error)
+    return run
+
+
+def _abandon_stale_runs(tx_import):
+    """Runs left RUNNING by a worker that died: we hold the lock now, so they are over."""
+    db.session.execute(update(ImportRun).where(
+        ImportRun.import_id == tx_import.id, ImportRun.outcome == RunOutcome.RUNNING.value
+    ).values(outcome=RunOutcome.ABANDONED.value, finished_at=utcnow(),
+             error="the worker running this sync stopped before it finished"))
+
+
+def consecutive_retrying_runs(item_id):
+    """How many of the item's latest runs in a row ended RETRYING (for the retry backoff)."""
+    outcomes = db.session.scalars(
+        select(ImportRun.outcome).join(TransactionsImport, TransactionsImport.id == ImportRun.import_id)
+        .where(TransactionsImport.plaid_item_id == item_id).order_by(ImportRun.id.desc()).limit(10)).all()
+    count = 0
+    for outcome in outcomes:
+        if outcome != RunOutcome.RETRYING.value:
+            break
+        count += 1
+    return count

@@ -68,11 +68,12 @@ def _tune_sqlite(dbapi_connection, record):
 
 def register_blueprints(app):
     from hostadmin.auth.routes import bp as auth_bp
+    from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.web import require_login
 
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp):
         app.register_blueprint(bp)
 
 

@@ -102,6 +102,20 @@ def install_template_helpers(app):
     def format_datetime(value):
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
+    @app.template_filter("ago")
+    def time_ago(value):
+        """"3 minutes ago" relative to the app clock."""
+        from hostadmin.clock import utcnow
+        if value is None:
+            return "never"
+        seconds = int((utcnow() - value).total_seconds())
+        if seconds < 60:
+            return "just now"
+        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+            if seconds >= size:
+                count = seconds // size
+                return f"{count} {unit}{'s' if count != 1 else ''} ago"
+
     @app.context_processor
     def layout_context():
         return {"current_host": getattr(g, "host", None),

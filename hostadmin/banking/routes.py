@@ -1,0 +1,116 @@
+"""Connections pages: connect a bank through Plaid Link, see sync health, sync now, reconnect, disconnect."""
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from hostadmin.auth.access import get_for_host_or_404, host_blueprint
+from hostadmin.banking import connect, service
+from hostadmin.banking.jobs import request_sync
+from hostadmin.banking.models import PlaidItem
+from hostadmin.banking.plaid_client import get_client
+
+bp = host_blueprint("banking", __name__, url_prefix="/connections")
+UPDATE_PURPOSES = {"reconnect": service.RECONNECT, "new-accounts": service.NEW_ACCOUNTS}
+
+
+@bp.get("/")
+def connections():
+    items = service.items_of(g.host)
+    context = {"items": items, "runs": {item.id: service.recent_runs(item, 3) for item in items},
+               "link_script": service.link_script_url()}
+    if request.htmx and request.args.get("fragment") == "list":
+        return render_block("banking/connections.html", "items_list", **context)
+    return render_template("banking/connections.html", **context)
+
+
+@bp.get("/<int:item_id>")
+def item(item_id):
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    context = {"item": plaid_item, "runs": service.recent_runs(plaid_item, 25),
+               "link_script": service.link_script_url()}
+    if request.htmx and request.args.get("fragment") == "status":
+        return render_block("banking/item.html", "status", **context)
+    return render_template("banking/item.html", **context)
+
+
+@bp.post("/link-token")
+def link_token():
+    """A Link token for Connect (or update mode with ?item_id=&purpose=), as JSON for the Link script."""
+    purpose, plaid_item = service.CONNECT, None
+    if request.form.get("item_id"):
+        plaid_item = get_for_host_or_404(PlaidItem, int(request.form["item_id"]))
+        purpose = UPDATE_PURPOSES.get(request.form.get("purpose"), service.RECONNECT)
+    try:
+        token = service.create_link_token(get_client(), g.host, current_user, purpose, plaid_item)
+    except service.ConnectError as error:
+        return jsonify(error=str(error)), 502
+    return jsonify(link_token=token)
+
+
+@bp.post("/exchange")
+def exchange():
+    """Plaid Link's onSuccess for a new connection: store the item and queue its first sync."""
+    public_token, token = request.form.get("public_token", ""), request.form.get("link_token", "")
+    if not public_token or not token:
+        flash("Plaid Link did not return a connection. Try again.", "error")
+        return redirect(url_for("banking.connections"))
+    try:
+        plaid_item = service.complete_connect(get_client(), g.host, current_user, token, public_token)
+    except connect.AlreadyConnected as error:
+        flash(f"Already connected: {error}. Reconnect the existing connection instead of adding a copy.",
+              "error")
+        return redirect(url_for("banking.item", item_id=error.existing.id))
+    except service.ConnectError as error:
+        flash(str(error), "error")
+        return redirect(url_for("banking.connections"))
+    _queue_sync(plaid_item, "connect", f"Connected {plaid_item.display_name}. The first sync has started.")
+    return redirect(url_for("banking.item", item_id=plaid_item.id))
+
+
+@bp.post("/<int:item_id>/update-complete")
+def update_complete(item_id):
+    """Link in update mode finished: the login is fixed (or accounts chosen); sync again."""
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    purpose = UPDATE_PURPOSES.get(request.form.get("purpose"), service.RECONNECT)
+    try:
+        service.complete_update(g.host, current_user, plaid_item, request.form.get("link_token", ""), purpose)
+    except service.ConnectError as error:
+        flash(str(error), "error")
+        return redirect(url_for("banking.item", item_id=item_id))
+    _queue_sync(plaid_item, "reconnect", f"{plaid_item.display_name} reconnected. A sync has started.")
+    return redirect(url_for("banking.item", item_id=item_id))
+
+
+@bp.post("/<int:item_id>/sync")
+def sync_now(item_id):
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    if plaid_item.status == "DISCONNECTED":
+        flash("This connection is disconnected; connect the bank again to sync.", "error")
+    else:
+        _queue_sync(plaid_item, "manual", "Sync requested.")
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("banking.item", item_id=item_id))
+
+
+@bp.post("/<int:item_id>/disconnect")
+def disconnect(item_id):
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    try:
+        service.disconnect(get_client(), g.host, current_user, plaid_item)
+    except service.ConnectError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{plaid_item.display_name} disconnected. Its history stays; it will not sync again.", "success")
+    return redirect(url_for("banking.item", item_id=item_id))
+
+
+def _queue_sync(plaid_item, trigger, message):
+    try:
+        outcome = request_sync(plaid_item, trigger=trigger)
+    except Exception:  # noqa: BLE001 (Redis down: the safety-net job will sync it later)
+        flash(f"{message} The job queue is unavailable right now; the sync will run when it is back.", "info")
+        return
+    flash(message if outcome != "coalesced" else f"{message} (one was already queued)", "success")
+
+
+def _same_site(url):
+    return bool(url) and url.startswith(request.host_url)

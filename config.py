@@ -61,7 +61,7 @@ class Config:
 
     # Bank sync: page size (Plaid allows 1..500), how long a crashed worker's lock
     # blocks the item, and the (connect, read) timeout of every Plaid call.
-    SYNC_PAGE_SIZE = 500
+    SYNC_PAGE_SIZE = int(_env("SYNC_PAGE_SIZE", "500"))
     SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "600"))
     PLAID_TIMEOUT = (5, 60)  # plaid-python has no default timeout
 

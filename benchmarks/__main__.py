@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def main(names):
-    available = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent))
+    available = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
                        if not m.name.startswith("_"))
     chosen = names or available
     unknown = set(chosen) - set(available)

@@ -9,7 +9,7 @@ The ledger is never touched here.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hostadmin.banking.models import BankAccount
@@ -22,6 +22,12 @@ BANK_FIELDS = ("date", "authorized_date", "amount", "currency", "description", "
                "bank_account_id")
 # Triage state a posted transaction takes over from its pending one.
 TRIAGE_FIELDS = ("status", "note", "collective_id", "order_id", "expense_id", "ledger_group_id")
+
+
+INSERT_COLUMNS = ("import_id", "host_id", "bank_account_id", "source_id", "date", "authorized_date", "amount",
+                  "currency", "description", "merchant_name", "pending", "pending_source_id", "raw", "status",
+                  "note", "collective_id", "order_id", "expense_id", "ledger_group_id", "removed_at",
+                  "needs_review", "review_reason", "previous_values", "first_run_id", "created_at", "updated_at")
 
 
 @dataclass
@@ -43,13 +49,25 @@ class RowWriter:
         self.accounts = accounts_by_plaid_id  # plaid account_id -> BankAccount
         self.counts = ApplyCounts()
         self.now = utcnow()
-        dialect = db.session.get_bind().dialect.name
-        self._insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ImportRow.__table__)
+        self._postgres = db.session.get_bind().dialect.name == "postgresql"
+        self._insert = (postgresql.insert if self._postgres else sqlite.insert)(ImportRow.__table__)
+        self._incoming = False  # PostgreSQL: new rows wait in a temp table until flush_new()
+        # An import with no rows yet (a first sync) cannot hold any of the incoming ids:
+        # skip the per-chunk lookups and COPY straight into import_rows.
+        self._first_fill = db.session.scalar(
+            select(ImportRow.id).where(ImportRow.import_id == tx_import.id).limit(1)) is None
+        self._seen = set()  # ids inserted by this run, while first-filling
 
     def upsert(self, lines, modified=False):
         """Insert new lines; treat lines for existing rows as bank-side modifications."""
         lines = [line for line in lines if self._synced(line)]
         if not lines:
+            return
+        if self._first_fill and not modified:
+            fresh = [line for line in lines if line.source_id not in self._seen]
+            self.counts.duplicates += len(lines) - len(fresh)
+            self._seen.update(line.source_id for line in fresh)
+            self._insert_new(fresh, direct=True)
             return
         existing = {row.source_id: row for row in db.session.scalars(
             select(ImportRow).where(ImportRow.import_id == self.tx_import.id,
@@ -97,14 +115,48 @@ class RowWriter:
             "created_at": self.now, "updated_at": self.now,
         }
 
-    def _insert_new(self, lines):
+    def flush_new(self):
+        """Move rows COPYed into the temp table into import_rows (PostgreSQL; a no-op elsewhere)."""
+        if not self._incoming:
+            return
+        columns = ", ".join(INSERT_COLUMNS)
+        db.session.execute(text(
+            f"INSERT INTO import_rows ({columns}) SELECT {columns} FROM import_rows_incoming "
+            "ON CONFLICT (import_id, source_id) DO NOTHING"))
+        db.session.execute(text("TRUNCATE import_rows_incoming"))
+        self._incoming = False
+
+    def _insert_new(self, lines, direct=False):
         if not lines:
             return
         values = [self._row_values(line) for line in lines]
         self._inherit_pending_triage(values)
-        statement = self._insert.on_conflict_do_nothing(index_elements=["import_id", "source_id"])
-        db.session.execute(statement, values)
+        if self._postgres:
+            self._copy_incoming(values, direct)
+        else:
+            statement = self._insert.on_conflict_do_nothing(index_elements=["import_id", "source_id"])
+            db.session.execute(statement, values)
         self.counts.added += len(values)
+
+    def _copy_incoming(self, values, direct):
+        """COPY is several times faster than INSERT for a first sync of tens of thousands of rows.
+
+        Rows go to a temp table first so the unique key decides, with ON CONFLICT
+        DO NOTHING, when they move into import_rows. A first fill (`direct`) can
+        COPY into import_rows itself: a duplicate there would abort the run.
+        """
+        connection = db.session.connection().connection.driver_connection
+        target = "import_rows"
+        with connection.cursor() as cursor:
+            if not direct:
+                target = "import_rows_incoming"
+                if not self._incoming:
+                    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_rows_incoming "
+                                   "(LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP")
+                    self._incoming = True
+            with cursor.copy(f"COPY {target} ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row([row[name] for name in INSERT_COLUMNS])
 
     def _inherit_pending_triage(self, values):
         """A posted row takes over the triage (status, note, links) of the pending row it replaces."""

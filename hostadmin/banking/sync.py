@@ -249,8 +249,10 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, lock_token):
     writer = RowWriter(tx_import, run.id, account_map(item, page_accounts))
     for chunk in spool.read("added"):
         writer.upsert(chunk)
+    writer.flush_new()
     for chunk in spool.read("modified"):
         writer.upsert(chunk, modified=True)
+    writer.flush_new()
     for chunk in spool.read("removed"):
         writer.remove(chunk)
     now = utcnow()

@@ -16,6 +16,7 @@ DEFAULTS = {
     "WEBHOOK_TIMEOUT": 10.0,
     "WEBHOOK_DELIVERY": "thread",   # "thread" delivers in the background; "manual" waits
     "CLOCK": None,                  # callable returning an aware UTC datetime
+    "CONTROL_ALLOW_REMOTE": False,  # /_emulator/ answers loopback callers only unless set
 }
 _FLOATS = ("WEBHOOK_RETRY_SCALE", "WEBHOOK_TIMEOUT")
 _INTS = ("WEBHOOK_MAX_ATTEMPTS",)
@@ -26,8 +27,15 @@ def load_config(config: dict | None = None) -> dict:
     merged = dict(DEFAULTS)
     for key in DEFAULTS:
         value = os.environ.get(f"PLAID_LOCAL_{key}")
-        if value is not None and key != "CLOCK":
-            merged[key] = float(value) if key in _FLOATS else int(value) if key in _INTS else value
+        if value is None or key == "CLOCK":
+            continue
+        if key in _FLOATS:
+            value = float(value)
+        elif key in _INTS:
+            value = int(value)
+        elif key == "CONTROL_ALLOW_REMOTE":
+            value = value.lower() in ("1", "true", "yes")
+        merged[key] = value
     merged.update(config or {})
     return merged
 
@@ -43,12 +51,25 @@ def create_app(config: dict | None = None) -> Flask:
                         max_attempts=int(app.config["WEBHOOK_MAX_ATTEMPTS"]),
                         webhook_timeout=float(app.config["WEBHOOK_TIMEOUT"]))
     app.extensions["plaid_local"] = emulator
+    app.teardown_appcontext(lambda exc: emulator.store.release())
     register_blueprints(app)
+    register_errorhandlers(app)
     from .cli import emulator_cli
     app.cli.add_command(emulator_cli)
     if app.config["WEBHOOK_DELIVERY"] == "thread":
         emulator.outbox.start()
     return app
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Unknown paths and methods answer with a PlaidError body, as Plaid's API does."""
+    from .errors import PlaidAPIError
+    from .wire import error_response
+
+    def not_found(exc):
+        return error_response(PlaidAPIError("NOT_FOUND", f"{exc.code} {exc.name}"))
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, not_found)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -43,6 +43,12 @@ def _ok(**fields):
     return json_response({"ok": True, **fields})
 
 
+@bp.get("/health")
+def health():
+    """Readiness probe for launchers and benchmarks."""
+    return _ok()
+
+
 @bp.post("/items")
 def create_item():
     """Create an Item directly (optionally not ready); returns its tokens."""

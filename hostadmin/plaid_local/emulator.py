@@ -79,15 +79,19 @@ class Emulator(TransactionOps):
     def _insert_account(self, conn, item_id, position, template, shared) -> str:
         name, official, kind, subtype, balance, limit = template
         account_id = ids.plaid_id()
-        rng = random.Random(account_id)
+        item = conn.execute("SELECT institution_id, username FROM items WHERE item_id=?",
+                            (item_id,)).fetchone()
+        # The same bank login shows the same real accounts: linking it twice gives new
+        # account_ids but the same masks (and persistent ids, where the bank has them).
+        login = f"{item['institution_id']}:{item['username']}:{position}"
+        rng = random.Random(login)
         data = {"account_id": account_id, "name": name, "official_name": official,
                 "type": kind, "subtype": subtype, "mask": f"{rng.randint(0, 9999):04d}",
                 "balances": {"current": abs(balance), "limit": limit, "iso_currency_code": "USD",
                              "available": (limit - abs(balance)) if limit else balance}}
-        item = conn.execute("SELECT institution_id FROM items WHERE item_id=?",
-                            (item_id,)).fetchone()
         if institutions.INSTITUTIONS[item["institution_id"]]["persistent_ids"]:
-            data["persistent_account_id"] = ids.plaid_id(64).lower()
+            data["persistent_account_id"] = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+                                                    for _ in range(64))
         conn.execute("INSERT INTO accounts VALUES (?,?,?,?,?)",
                      (account_id, item_id, position, int(shared), json.dumps(data)))
         return account_id

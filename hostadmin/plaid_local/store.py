@@ -1,4 +1,5 @@
 """SQLite state of the Plaid emulator: one file, WAL, one connection per thread."""
+import queue
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS outbox(
   webhook_type TEXT, webhook_code TEXT, body BLOB NOT NULL, defect TEXT,
   status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at REAL NOT NULL, last_status INTEGER, last_error TEXT,
-  created_at REAL NOT NULL, delivered_at REAL);
+  created_at REAL NOT NULL, delivered_at REAL, claimed_at REAL);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at, id);
 CREATE TABLE IF NOT EXISTS outbox_attempts(
   outbox_id INTEGER NOT NULL, at REAL NOT NULL, status INTEGER, error TEXT,
@@ -64,21 +65,40 @@ class Store:
         # One writer at a time inside this process; SQLite's own lock covers other processes.
         self._write_lock = threading.RLock()
         self._connections = []
+        # The threaded server runs each request on a new thread: idle connections are reused.
+        self._idle = queue.SimpleQueue()
         self.conn().executescript(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        # State files outlive code versions: add columns that older files lack.
+        columns = {r[1] for r in self.conn().execute("PRAGMA table_info(outbox)")}
+        if "claimed_at" not in columns:
+            self.conn().execute("ALTER TABLE outbox ADD COLUMN claimed_at REAL")
 
     def conn(self) -> sqlite3.Connection:
-        """Return this thread's connection, opening it on first use."""
+        """Return this thread's connection, taking an idle one or opening one on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
-                                   check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30,
+                                       check_same_thread=False)
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=30000")
+                self._connections.append(conn)
             self._local.conn = conn
-            self._connections.append(conn)
         return conn
+
+    def release(self) -> None:
+        """Return this thread's connection to the idle pool (at the end of a request)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not conn.in_transaction:
+            self._local.conn = None
+            self._idle.put(conn)
 
     @contextmanager
     def write(self):

@@ -35,9 +35,9 @@ class TransactionOps:
         raise invalid_field(f"account {account_id} is not a shared account of this item")
 
     def transactions(self, item_id: str) -> dict[str, dict]:
-        """Return the Item's current transactions {transaction_id: Transaction}."""
-        rows = self.store.all("SELECT transaction_id, data FROM transactions WHERE item_id=?",
-                              (item_id,))
+        """Return the Item's current transactions {transaction_id: Transaction}, last-changed last."""
+        rows = self.store.all("SELECT transaction_id, data FROM transactions WHERE item_id=? "
+                              "ORDER BY rowid", (item_id,))
         return {r["transaction_id"]: json.loads(r["data"]) for r in rows}
 
     def add_transactions(self, item_id: str, *, count: int = 0, specs: list[dict] = (),

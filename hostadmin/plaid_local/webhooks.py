@@ -2,6 +2,7 @@
 import email.utils
 import logging
 import threading
+import time
 from datetime import datetime
 
 import urllib3
@@ -24,12 +25,11 @@ class Outbox:
         self.clock = clock
         self.retry_scale = retry_scale
         self.max_attempts = max_attempts
+        self.timeout = timeout
         self.http = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
-        with store.write() as conn:  # a crash mid-attempt leaves rows claimed; retry them
-            conn.execute("UPDATE outbox SET status='pending' WHERE status='sending'")
 
     def _now(self) -> float:
         return self.clock().timestamp()
@@ -89,10 +89,14 @@ class Outbox:
         while True:
             cutoff = float("inf") if force else self._now()
             with self.store.write() as conn:
+                # A process that died mid-attempt leaves its row claimed: take it back later.
+                conn.execute("UPDATE outbox SET status='pending' WHERE status='sending' "
+                             "AND claimed_at<?", (time.time() - self.timeout - 30,))
                 row = conn.execute(
-                    "UPDATE outbox SET status='sending' WHERE id=(SELECT id FROM outbox "
-                    "WHERE status='pending' AND next_attempt_at<=? "
-                    "ORDER BY next_attempt_at, id LIMIT 1) RETURNING *", (cutoff,)).fetchone()
+                    "UPDATE outbox SET status='sending', claimed_at=? WHERE id=(SELECT id "
+                    "FROM outbox WHERE status='pending' AND next_attempt_at<=? "
+                    "ORDER BY next_attempt_at, id LIMIT 1) RETURNING *",
+                    (time.time(), cutoff)).fetchone()
             if row is None:
                 return made
             self._attempt(row)

@@ -7,7 +7,7 @@ from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCr
 from sqlalchemy import func, select
 
 from hostadmin.auth.models import Role
-from hostadmin.banking import service
+from hostadmin.banking import connect, service
 from hostadmin.banking.models import BankAccount, LinkTokenGrant, PlaidItem
 from hostadmin.imports.models import TransactionsImport
 from tests.factories import make_host, make_user
@@ -100,3 +100,31 @@ def test_connections_page_shows_status_runs_and_login_required_banner(
     assert "ITEM_LOGIN_REQUIRED" in page and "Succeeded" in page
     listing = client.get("/h/river/connections/").get_data(as_text=True)
     assert "First Platypus Bank" in listing and "Login Required" in listing
+
+
+@pytest.mark.parametrize("institution", ["ins_109508", "ins_109511"])  # matched by mask/name/type; by persistent id
+def test_connecting_an_already_synced_bank_account_is_refused_and_removed_at_plaid(
+        db, host, admin, plaid, plaid_client, institution):
+    first = service.complete_connect(plaid_client, host, admin, service.create_link_token(plaid_client, host, admin),
+                                     public_token(plaid_client, institution))
+
+    with pytest.raises(connect.AlreadyConnected) as refused:
+        service.complete_connect(plaid_client, host, admin, service.create_link_token(plaid_client, host, admin),
+                                 public_token(plaid_client, institution))
+
+    assert refused.value.existing.id == first.id
+    assert db.session.scalar(select(func.count()).select_from(PlaidItem)) == 1
+    assert len(plaid.emulator.store.all("SELECT item_id FROM items WHERE removed = 1")) == 1  # billing stops
+    assert db.session.scalar(select(func.count()).select_from(BankAccount)) == 3
+
+
+def test_the_same_bank_for_another_host_is_not_a_duplicate(db, host, admin, plaid_client):
+    other = make_host()
+    other_admin = make_user(other, Role.ADMIN)
+    db.session.commit()
+    service.complete_connect(plaid_client, host, admin, service.create_link_token(plaid_client, host, admin),
+                             public_token(plaid_client))
+    second = service.complete_connect(plaid_client, other, other_admin,
+                                      service.create_link_token(plaid_client, other, other_admin),
+                                      public_token(plaid_client))
+    assert second.host_id == other.id

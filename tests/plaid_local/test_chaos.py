@@ -14,7 +14,7 @@ def test_fail_next_calls_with_500_then_recover(api, item, server):
     for _ in range(2):
         with pytest.raises(plaid.ApiException) as info:
             api.accounts_get(AccountsGetRequest(access_token=item.access_token))
-        assert isinstance(info.value, plaid.ServiceException) and info.value.status == 500
+        assert isinstance(info.value, plaid.exceptions.ServiceException) and info.value.status == 500
         body = json.loads(info.value.body)
         assert (body["error_type"], body["error_code"]) == ("API_ERROR", "INTERNAL_SERVER_ERROR")
     assert api.accounts_get(AccountsGetRequest(access_token=item.access_token)).accounts

@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    signal.signal(signal.SIGTERM, _stop)  # stop the children on SIGTERM too, as on Ctrl-C
+    signal.signal(signal.SIGINT, _stop)  # even when started with SIGINT ignored (e.g. `&` in a script)
     port = int(os.environ.get("PORT", "5000"))
     plaid_port = int(os.environ.get("PLAID_LOCAL_PORT", "8765"))
     instance = Path(os.environ.get("HOSTADMIN_INSTANCE_DIR", ROOT / "instance"))
@@ -35,7 +41,7 @@ def main():
 
     flask = [PYTHON, "-m", "flask", "--app", "wsgi"]
     run_step(flask + ["db", "upgrade", "heads"], env, "database upgrade")
-    run_step(flask + ["demo", "seed", "--if-empty"], env, "demo data")
+    seeded = "Demo host created" in run_step(flask + ["demo", "seed", "--if-empty"], env, "demo data")
 
     children = []
     try:
@@ -44,6 +50,9 @@ def main():
                                    "--host", "127.0.0.1", "--port", str(plaid_port), "--no-reload"], env))
             wait_for(f"http://127.0.0.1:{plaid_port}/_emulator/health", "Plaid emulator")
         children.append(start(flask + ["worker"], env))
+        if seeded and local_plaid:
+            # A demo bank connection, so the import rows have something in them.
+            run_step(flask + ["plaid", "sandbox-connect", "--host", "demo"], env, "demo bank connection")
         children.append(start(flask + ["run", "--host", "127.0.0.1", "--port", str(port),
                                        "--no-reload", "--no-debugger", "--with-threads"], env))
         wait_for(f"http://127.0.0.1:{port}/healthz", "web server")
@@ -69,9 +78,13 @@ def main():
 
 
 def run_step(command, env, what):
-    result = subprocess.run(command, cwd=ROOT, env=env)
+    """Run a set-up command, echo its output, stop on failure; returns its output."""
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    sys.stdout.write(result.stdout)
     if result.returncode != 0:
+        sys.stderr.write(result.stderr)
         sys.exit(f"{what} failed (exit {result.returncode})")
+    return result.stdout
 
 
 def start(command, env):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from hostadmin.extensions import db, queues
+from hostadmin.extensions import queues
 from hostadmin.jobs import app_job, enqueue
 
 log = logging.getLogger("hostadmin.banking")
@@ -25,13 +25,16 @@ def job_id_for(item_id):
 
 
 def request_sync(item, trigger="manual"):
-    """Ask for a sync of `item`. Returns "enqueued", "coalesced" (a job already waits) or "run-again".
+    """Ask for a sync of `item`. Returns "enqueued", "coalesced" (a job already waits), "run-again",
+    or "disconnected" (the host removed the connection: nothing to sync).
 
     Raises redis.exceptions.ConnectionError when Redis is down (callers that
     must not lose the request record it first).
     """
     from hostadmin.banking import locks
 
+    if item.status == "DISCONNECTED":
+        return "disconnected"
     redis = queues.connection
     pending = PENDING_KEY.format(item_id=item.id)
     if not redis.set(pending, trigger, nx=True, ex=PENDING_TTL_SECONDS):
@@ -66,6 +69,4 @@ def sync_item_job(item_id, trigger="manual"):
             queues.get("sync").enqueue_in(timedelta(seconds=delay), sync_item_job, item_id, "retry",
                                           job_id=f"{job_id_for(item_id)}-retry")
             log.info("item %s: transient sync failure #%s, retrying in %ss", item_id, failures, delay)
-    result = [run.id for run in runs]
-    db.session.remove()
-    return result
+    return [run.id for run in runs]

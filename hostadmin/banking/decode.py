@@ -5,7 +5,6 @@ same JSON hundreds of times faster while still checking the fields we use.
 Plaid's amount is positive for money LEAVING the account; hostadmin stores
 integer minor units, positive for money INTO the host's account.
 """
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -103,9 +102,8 @@ def minor_units_into_account(plaid_amount: float, currency: str) -> int:
     return -int(scaled)
 
 
-@dataclass(frozen=True)
-class BankLine:
-    """One normalised bank transaction, ready to become an import row."""
+class BankLine(msgspec.Struct, frozen=True, array_like=True):
+    """One normalised bank transaction, ready to become an import row (compact when spooled)."""
 
     source_id: str
     plaid_account_id: str

@@ -5,27 +5,12 @@ every page of the run is in, then the run is read back in chunks and applied
 in one database transaction. A mutation restart simply throws the spool away.
 """
 import tempfile
-from datetime import date
 
 import msgspec
 
 from hostadmin.banking.decode import BankLine
 
 CHUNK = 2000
-
-
-class _Line(msgspec.Struct, array_like=True):
-    source_id: str
-    plaid_account_id: str
-    date: date
-    authorized_date: date | None
-    amount: int
-    currency: str
-    description: str
-    merchant_name: str | None
-    pending: bool
-    pending_source_id: str | None
-    raw: str
 
 
 class Spool:
@@ -40,10 +25,7 @@ class Spool:
         """Append BankLines (added/modified) or (source_id, plaid_account_id) pairs (removed)."""
         if not lines:
             return
-        if kind == "removed":
-            payload = [list(pair) for pair in lines]
-        else:
-            payload = [_Line(**line.__dict__) for line in lines]
+        payload = [list(pair) for pair in lines] if kind == "removed" else lines
         blob = self._encoder.encode(payload)
         handle = self._files[kind]
         handle.write(len(blob).to_bytes(4, "big"))
@@ -54,13 +36,10 @@ class Spool:
         """Yield lists of at most CHUNK entries, in arrival order."""
         handle = self._files[kind]
         handle.seek(0)
-        decoder = msgspec.msgpack.Decoder(list[list[str]] if kind == "removed" else list[_Line])
+        decoder = msgspec.msgpack.Decoder(list[list[str]] if kind == "removed" else list[BankLine])
         buffered = []
         while header := handle.read(4):
-            batch = decoder.decode(handle.read(int.from_bytes(header, "big")))
-            if kind != "removed":
-                batch = [BankLine(**{f: getattr(item, f) for f in _Line.__struct_fields__}) for item in batch]
-            buffered.extend(batch)
+            buffered.extend(decoder.decode(handle.read(int.from_bytes(header, "big"))))
             while len(buffered) >= CHUNK:
                 yield buffered[:CHUNK]
                 buffered = buffered[CHUNK:]

@@ -8,21 +8,19 @@ run restarts from the cursor it began with.
 """
 import logging
 import time
-from dataclasses import dataclass, field
 
-import plaid
-from flask import current_app
-from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from sqlalchemy import select, update
 
 from hostadmin.banking import locks
 from hostadmin.banking.apply import RowWriter, account_map
 from hostadmin.banking.crypto import decrypt_token
-from hostadmin.banking.decode import (
-    InvalidAmount, MalformedResponse, bank_line, currency_of, decode_page, decode_transaction,
+from hostadmin.banking.decode import InvalidAmount, bank_line, currency_of, decode_transaction
+from hostadmin.banking.fetch import (
+    ITEM_STATUS_BY_CODE, NEEDS_USER_CODES, CursorNotForItem, MutationDuringPagination, SyncError, Timings,
+    fetch_page,
 )
 from hostadmin.banking.models import ItemStatus, PlaidItem
-from hostadmin.banking.plaid_client import get_client, is_network_error, plaid_error, timeout
+from hostadmin.banking.plaid_client import get_client
 from hostadmin.banking.staging import Spool
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
@@ -31,48 +29,8 @@ from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
 log = logging.getLogger("hostadmin.banking.sync")
 
 MAX_MUTATION_RESTARTS = 5
-RETRYABLE_CODES = {"TRANSACTIONS_SYNC_LIMIT", "RATE_LIMIT", "INTERNAL_SERVER_ERROR", "PLANNED_MAINTENANCE",
-                   "INSTITUTION_DOWN", "INSTITUTION_NOT_RESPONDING", "INSTITUTION_NO_LONGER_SUPPORTED"}
-# Plaid error codes that need the host to act; retrying cannot help.
-ITEM_STATUS_BY_CODE = {
-    "ITEM_LOGIN_REQUIRED": ItemStatus.LOGIN_REQUIRED, "PENDING_EXPIRATION": ItemStatus.PENDING_EXPIRATION,
-    "USER_PERMISSION_REVOKED": ItemStatus.REVOKED, "ITEM_NOT_FOUND": ItemStatus.REVOKED,
-    "INVALID_ACCESS_TOKEN": ItemStatus.REVOKED, "ACCESS_NOT_GRANTED": ItemStatus.REVOKED,
-}
-NEEDS_USER_CODES = {"ITEM_LOCKED", "USER_SETUP_REQUIRED", "PASSWORD_RESET_REQUIRED", "NO_ACCOUNTS",
-                    "INSUFFICIENT_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_MFA", "MFA_NOT_SUPPORTED"}
-
-
-class SyncError(Exception):
-    """A run that could not finish. `retryable` says whether trying later can help."""
-
-    def __init__(self, message, code=None, retryable=False):
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
-
-
-class _MutationDuringPagination(Exception):
-    pass
-
-
-class _CursorNotForItem(Exception):
-    pass
-
-
 class LockLost(SyncError):
     """Another worker took over the item's expired lock; this run's work is discarded."""
-
-
-@dataclass
-class Timings:
-    """Where a run's time went: Plaid's answer vs the app's own share."""
-
-    http: float = 0.0
-    decode: float = 0.0
-    stage: float = 0.0
-    apply: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
 def run_locked_sync(item_id, trigger="manual", client=None):
@@ -126,10 +84,10 @@ def sync_item(item, client, trigger="manual", lock_token=None):
             with Spool() as spool:
                 try:
                     cursor, accounts = _fetch_all(client, item, start_cursor, spool, run, lock_token)
-                except _MutationDuringPagination:
+                except MutationDuringPagination:
                     run.restarts += 1
                     continue
-                except _CursorNotForItem:
+                except CursorNotForItem:
                     # Last resort (PLAID.md §13): the stored cursor belongs elsewhere; start over.
                     log.warning("item %s: cursor rejected by Plaid, resyncing from the start", item.id)
                     start_cursor = None
@@ -162,7 +120,7 @@ def _fetch_all(client, item, start_cursor, spool, run, lock_token):
     pages = 0
     known_currency = {a.plaid_account_id: a.currency for a in item.accounts}
     while True:
-        page = _fetch_page(client, access_token, cursor, run.timings, paginating=pages > 0)
+        page = fetch_page(client, access_token, cursor, run.timings, paginating=pages > 0)
         pages += 1
         started = time.perf_counter()
         for account in page.accounts:
@@ -190,50 +148,6 @@ def _fetch_all(client, item, start_cursor, spool, run, lock_token):
         if not page.has_more:
             run.pages = pages
             return cursor, accounts
-
-
-def _fetch_page(client, access_token, cursor, timings, paginating):
-    """One /transactions/sync call, retried with backoff on rate limits, 5xx and timeouts."""
-    config = current_app.config
-    attempts = config.get("SYNC_MAX_ATTEMPTS", 4)
-    base_delay = config.get("SYNC_RETRY_BASE_SECONDS", 1.0)
-    sleep = config.get("SYNC_SLEEP", time.sleep)
-    request = TransactionsSyncRequest(access_token=access_token, count=config.get("SYNC_PAGE_SIZE", 500))
-    if cursor:  # never cursor=None: plaid-python raises ApiTypeError (PLAID.md §15.4)
-        request.cursor = cursor
-    for attempt in range(1, attempts + 1):
-        started = time.perf_counter()
-        try:
-            response = client.transactions_sync(request, _preload_content=False, _request_timeout=timeout())
-            body = response.data
-            timings.http += time.perf_counter() - started
-            started = time.perf_counter()
-            page = decode_page(body)
-            timings.decode += time.perf_counter() - started
-            return page
-        except plaid.ApiException as exc:
-            timings.http += time.perf_counter() - started
-            code, error_type, message = plaid_error(exc)
-            if code == "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION":
-                raise _MutationDuringPagination() from None
-            if code == "INVALID_FIELD" and "cursor" in (message or ""):
-                raise _CursorNotForItem() from None
-            retryable = exc.status in (429, 500, 502, 503, 504) or exc.status == 0 or code in RETRYABLE_CODES
-            error = SyncError(message or f"Plaid answered HTTP {exc.status}", code or f"HTTP_{exc.status}",
-                              retryable=retryable)
-            error.item_error = error_type == "ITEM_ERROR" or code in ITEM_STATUS_BY_CODE
-        except MalformedResponse as exc:
-            raise SyncError(f"Plaid sent a malformed response: {exc}", "MALFORMED_RESPONSE") from None
-        except Exception as exc:  # noqa: BLE001 (urllib3 raises its own hierarchy)
-            if not is_network_error(exc):
-                raise
-            timings.http += time.perf_counter() - started
-            error = SyncError(f"network error talking to Plaid: {type(exc).__name__}", "NETWORK_ERROR",
-                              retryable=True)
-        if not error.retryable or attempt == attempts:
-            raise error
-        sleep(base_delay * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
 
 
 def _apply(run, item, tx_import, spool, cursor, page_accounts, lock_token):

@@ -1,5 +1,4 @@
 """Connecting a bank: Link tokens bound to host and user, exchange, duplicates, disconnect."""
-from datetime import timedelta
 
 import pytest
 from plaid.model.products import Products

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select, text
 
-from hostadmin.banking.models import ItemStatus, PlaidItem
+from hostadmin.banking.models import ItemStatus
 from hostadmin.banking.sync import run_locked_sync, sync_item
 from hostadmin.imports.models import ImportRow, RowStatus
 from tests.banking.helpers import active_rows, all_rows, truth

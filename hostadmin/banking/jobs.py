@@ -60,8 +60,15 @@ def sync_item_job(item_id, trigger="manual"):
     """Run the item's sync under its lock; schedule a later retry after a transient failure."""
     from hostadmin.banking.sync import consecutive_retrying_runs, run_locked_sync
 
-    queues.connection.delete(PENDING_KEY.format(item_id=item_id))
-    runs = run_locked_sync(item_id, trigger)
+    def clear_pending():
+        queues.connection.delete(PENDING_KEY.format(item_id=item_id))
+
+    # The "job waiting" mark is cleared only once this job holds the lock (or has handed its
+    # request to the holder): a request arriving before then is already covered by this job.
+    try:
+        runs = run_locked_sync(item_id, trigger, on_acquired=clear_pending)
+    finally:
+        clear_pending()
     if runs and runs[-1].outcome == "RETRYING":
         failures = consecutive_retrying_runs(item_id)
         if failures <= len(RETRY_DELAYS_SECONDS):

@@ -34,10 +34,11 @@ class LockLost(SyncError):
     """Another worker took over the item's expired lock; this run's work is discarded."""
 
 
-def run_locked_sync(item_id, trigger="manual", client=None):
+def run_locked_sync(item_id, trigger="manual", client=None, on_acquired=None):
     """Sync an item under its database lock, once more for each run-again request. Returns the runs.
 
     If another process holds the lock, ask it to run again and return [] (coalesced).
+    `on_acquired` is called once this caller holds the lock.
     """
     token = locks.try_acquire(item_id)
     if token is None:
@@ -46,6 +47,8 @@ def run_locked_sync(item_id, trigger="manual", client=None):
         token = locks.try_acquire(item_id)  # the holder finished in between
         if token is None:
             return []
+    if on_acquired is not None:
+        on_acquired()
     runs = []
     try:
         while True:

@@ -24,9 +24,19 @@ class WebhookEvent(db.Model):
     body_sha256: Mapped[str | None] = mapped_column(String(64))
     # The parsed body, stored only once the signature and body hash checked out.
     body: Mapped[dict | None] = mapped_column(JSON)
-    # RECEIVED (verified, not yet dispatched), DISPATCHED, IGNORED, REJECTED, FAILED
+    # One of Outcome's values.
     outcome: Mapped[str] = mapped_column(String(20), index=True)
     job_id: Mapped[str | None] = mapped_column(String(100))
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Outcome:
+    """What became of a webhook (webhook_events.outcome)."""
+
+    RECEIVED = "RECEIVED"      # verified; its sync is not enqueued yet (Redis was down)
+    DISPATCHED = "DISPATCHED"  # a sync job was enqueued or joined
+    APPLIED = "APPLIED"        # the item's status or flags were updated
+    IGNORED = "IGNORED"        # recorded only: unknown item, unhandled code, nothing to do
+    REJECTED = "REJECTED"      # failed verification (or not JSON); the body is not kept

@@ -1,0 +1,247 @@
+"""CSV statement uploads: column mapping, a preview that validates every line, then the import.
+
+Source ids are stable across uploads: the bank's reference when one is mapped,
+otherwise a hash of account, date, amount, currency and description plus the
+occurrence number of identical lines in the file. Re-uploading the same or an
+overlapping statement therefore imports only the lines not seen before, and the
+database's (import_id, source_id) unique key refuses duplicates even under a race.
+"""
+import csv
+import hashlib
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hostadmin.audit import service as audit
+from hostadmin.clock import utcnow
+from hostadmin.extensions import db
+from hostadmin.imports.forms import InputError, parse_money
+from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RunOutcome, TransactionsImport
+
+DATE_FORMATS = {"%Y-%m-%d": "2026-11-20", "%m/%d/%Y": "11/20/2026", "%d/%m/%Y": "20/11/2026",
+                "%d.%m.%Y": "20.11.2026", "%Y/%m/%d": "2026/11/20"}
+MAPPING_KEYS = ("date", "date_format", "description", "amount", "debit", "credit", "currency",
+                "fixed_currency", "reference", "negate", "decimal_comma")
+GUESSES = {"date": ("date", "posted", "booking date", "transaction date", "value date"),
+           "description": ("description", "details", "memo", "payee", "narrative", "name"),
+           "amount": ("amount", "value"), "debit": ("debit", "withdrawal", "money out", "paid out"),
+           "credit": ("credit", "deposit", "money in", "paid in"), "currency": ("currency", "ccy"),
+           "reference": ("reference", "id", "transaction id", "ref", "fitid")}
+
+
+@dataclass
+class Line:
+    number: int  # line number in the file (the header is line 1)
+    date: object
+    amount: int
+    currency: str
+    description: str
+    source_id: str
+    new: bool = True
+
+
+@dataclass
+class Preview:
+    columns: list
+    lines: list = field(default_factory=list)
+    invalid: list = field(default_factory=list)  # {"line": n, "error": text}
+    error: str | None = None
+
+    @property
+    def new_lines(self):
+        """Valid lines not imported before."""
+        return [line for line in self.lines if line.new]
+
+    @property
+    def already_imported(self):
+        """Valid lines whose source id is already in the import."""
+        return sum(1 for line in self.lines if not line.new)
+
+
+def create_csv_import(host, user, name, account=""):
+    """A new CSV import (one per bank account statement series)."""
+    name = (name or "").strip()
+    if not name:
+        raise InputError("Give the import a name, such as the bank account it comes from.")
+    imp = TransactionsImport(host_id=host.id, source=ImportSource.CSV.value, name=name[:200],
+                             csv_mapping={"account": (account or name).strip()[:200]})
+    db.session.add(imp)
+    db.session.flush()
+    audit.record(host, user, "import.create_csv", imp, after={"name": imp.name})
+    db.session.commit()
+    return imp
+
+
+def read_table(content):
+    """(header, rows) of CSV text, sniffing the delimiter; InputError if unreadable."""
+    text = content.lstrip("\ufeff")
+    if not text.strip():
+        raise InputError("The file is empty.")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    header = [column.strip() for column in rows[0]]
+    if len(header) < 2:
+        raise InputError("The file needs a header line and at least two columns.")
+    return header, rows[1:]
+
+
+def guess_mapping(header, saved=None):
+    """The saved mapping of the import, else columns guessed from the header names."""
+    mapping = dict(saved or {})
+    lowered = {column.lower(): column for column in header}
+    for key, names in GUESSES.items():
+        if not mapping.get(key) or mapping[key] not in header:
+            mapping[key] = next((lowered[n] for n in names if n in lowered), "")
+    if mapping.get("amount") and (mapping.get("debit") or mapping.get("credit")):
+        mapping["debit"] = mapping["credit"] = ""
+    mapping.setdefault("date_format", "%Y-%m-%d")
+    return mapping
+
+
+def mapping_from_form(form):
+    """The mapping fields of a submitted form."""
+    mapping = {key: (form.get(key) or "").strip() for key in MAPPING_KEYS}
+    mapping["negate"] = bool(form.get("negate"))
+    mapping["decimal_comma"] = bool(form.get("decimal_comma"))
+    mapping["fixed_currency"] = mapping["fixed_currency"].upper()
+    return mapping
+
+
+def preview(imp, content, mapping):
+    """Validate every line against the mapping and mark the ones already imported; writes nothing."""
+    try:
+        header, rows = read_table(content)
+    except InputError as error:
+        return Preview(columns=[], error=str(error))
+    result = Preview(columns=header)
+    problem = _mapping_problem(header, mapping)
+    if problem:
+        result.error = problem
+        return result
+    index = {column: position for position, column in enumerate(header)}
+    seen = Counter()
+    for number, values in enumerate(rows, start=2):
+        if not any(value.strip() for value in values):
+            continue
+        try:
+            line = _parse_line(number, values, index, mapping)
+        except InputError as error:
+            result.invalid.append({"line": number, "error": str(error)})
+            continue
+        key = (line.date, line.amount, line.currency, " ".join(line.description.lower().split()))
+        seen[key] += 1
+        line.source_id = _source_id(imp, mapping, line, values, index, seen[key])
+        result.lines.append(line)
+    existing = set()
+    ids = [line.source_id for line in result.lines]
+    for start in range(0, len(ids), 5000):
+        existing |= set(db.session.scalars(select(ImportRow.source_id).where(
+            ImportRow.import_id == imp.id, ImportRow.source_id.in_(ids[start:start + 5000]))))
+    duplicates_in_file = Counter(ids)
+    for line in result.lines:
+        line.new = line.source_id not in existing
+        if duplicates_in_file[line.source_id] > 1 and line.new:
+            result.invalid.append({"line": line.number, "error": "the reference appears more than once"})
+    result.lines = [line for line in result.lines if duplicates_in_file[line.source_id] == 1 or not line.new]
+    result.invalid.sort(key=lambda item: item["line"])
+    return result
+
+
+def import_csv(host, user, imp, content, mapping, filename):
+    """Import the new lines of a previewed file, remember the mapping, record an ImportRun."""
+    result = preview(imp, content, mapping)
+    if result.error:
+        raise InputError(result.error)
+    now = utcnow()
+    run = ImportRun(import_id=imp.id, host_id=host.id, trigger="upload", started_at=now,
+                    filename=(filename or "upload.csv")[:300])
+    db.session.add(run)
+    db.session.flush()
+    values = [{"import_id": imp.id, "host_id": host.id, "source_id": line.source_id, "date": line.date,
+               "amount": line.amount, "currency": line.currency, "description": line.description[:500],
+               "status": "PENDING", "pending": False, "needs_review": False, "first_run_id": run.id,
+               "created_at": now, "updated_at": now} for line in result.new_lines]
+    added = 0
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(values), 1000):
+        # RETURNING counts what was really inserted (rowcount is unreliable for multi-row inserts).
+        statement = insert(ImportRow).values(values[start:start + 1000]).on_conflict_do_nothing(
+            index_elements=["import_id", "source_id"]).returning(ImportRow.id)
+        added += len(db.session.execute(statement).all())
+    run.added, run.duplicates = added, result.already_imported + (len(values) - added)
+    run.invalid, run.invalid_details = len(result.invalid), result.invalid[:500] or None
+    run.outcome, run.finished_at = RunOutcome.SUCCEEDED.value, now
+    # The account label is fixed when the import is created: it is part of every hashed source id.
+    imp.csv_mapping = {**mapping, "account": (imp.csv_mapping or {}).get("account", "")}
+    imp.last_synced_at = now
+    audit.record(host, user, "import.upload_csv", imp,
+                 data={"run_id": run.id, "filename": run.filename, "added": run.added,
+                       "already_imported": run.duplicates, "invalid": run.invalid})
+    db.session.commit()
+    return run
+
+
+def _mapping_problem(header, mapping):
+    for key in ("date", "description"):
+        if mapping.get(key) not in header:
+            return f"Choose the {key} column."
+    if not mapping.get("amount") and not (mapping.get("debit") or mapping.get("credit")):
+        return "Choose the amount column, or the debit and credit columns."
+    for key in ("amount", "debit", "credit", "currency", "reference"):
+        if mapping.get(key) and mapping[key] not in header:
+            return f"The {key} column “{mapping[key]}” is not in this file."
+    if not mapping.get("currency") and len(mapping.get("fixed_currency") or "") != 3:
+        return "Choose the currency column or give the currency (three letters, such as USD)."
+    if mapping.get("date_format") not in DATE_FORMATS:
+        return "Choose the date format."
+    return None
+
+
+def _cell(values, index, column):
+    if not column:
+        return ""
+    position = index[column]
+    return values[position].strip() if position < len(values) else ""
+
+
+def _parse_line(number, values, index, mapping):
+    raw_date = _cell(values, index, mapping["date"])
+    try:
+        day = datetime.strptime(raw_date, mapping["date_format"]).date()
+    except ValueError:
+        raise InputError(f"“{raw_date}” is not a date like {DATE_FORMATS[mapping['date_format']]}") from None
+    comma = bool(mapping.get("decimal_comma"))
+    if mapping.get("amount"):
+        amount = parse_money(_cell(values, index, mapping["amount"]), comma)
+        amount = -amount if mapping.get("negate") else amount
+    else:
+        debit, credit = _cell(values, index, mapping.get("debit")), _cell(values, index, mapping.get("credit"))
+        if bool(debit) == bool(credit):
+            raise InputError("exactly one of debit and credit must be filled in")
+        amount = -abs(parse_money(debit, comma)) if debit else abs(parse_money(credit, comma))
+    if amount == 0:
+        raise InputError("the amount is zero")
+    currency = (_cell(values, index, mapping.get("currency")) or mapping.get("fixed_currency") or "").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InputError("the currency is missing" if not currency else f"“{currency}” is not a currency code")
+    description = _cell(values, index, mapping["description"])
+    if not description:
+        raise InputError("the description is empty")
+    return Line(number, day, amount, currency, description, source_id="")
+
+
+def _source_id(imp, mapping, line, values, index, occurrence):
+    reference = _cell(values, index, mapping.get("reference"))
+    if reference:
+        return f"ref:{reference[:120]}"
+    account = (imp.csv_mapping or {}).get("account") or f"import-{imp.id}"
+    text = "|".join([account, line.date.isoformat(), str(line.amount), line.currency,
+                     " ".join(line.description.lower().split()), str(occurrence)])
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -1,0 +1,118 @@
+"""Parsing triage input: list filters from the URL, money and dates typed by admins."""
+import re
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from hostadmin.imports.models import RowStatus
+
+# Tabs: the four statuses plus two views across them.
+TABS = ("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED", "ALL")
+TAB_LABELS = {"PENDING": "To do", "ON_HOLD": "On hold", "IGNORED": "Ignored", "LINKED": "Linked",
+              "REVIEW": "Changed by bank", "REMOVED": "Removed by bank", "ALL": "All"}
+SORTS = {"date_desc": "Newest first", "date_asc": "Oldest first",
+         "amount_desc": "Largest amount first", "amount_asc": "Smallest amount first"}
+MONEY_RE = re.compile(r"^\(?-?\d{1,3}(?:[ ,]?\d{3})*(?:\.\d{1,2})?\)?$|^\(?-?\d+(?:\.\d{1,2})?\)?$")
+NOTE_MAX = 5000
+
+
+class InputError(ValueError):
+    """Admin input that cannot be used; the message says why."""
+
+
+def parse_money(text, decimal_comma=False):
+    """ "1,234.56" -> 123456 (minor units); "(12.00)" and "-12" are negative. Raises InputError."""
+    raw = (text or "").strip().replace("\u00a0", "").replace("$", "").replace("€", "").replace("£", "")
+    if decimal_comma:
+        raw = raw.replace(".", "").replace(" ", "").replace(",", ".")
+    if not raw or not MONEY_RE.match(raw):
+        raise InputError(f"“{text}” is not an amount")
+    negative = raw.startswith("(") or raw.startswith("-") or raw.startswith("(-")
+    digits = raw.strip("()").lstrip("-").replace(",", "").replace(" ", "")
+    try:
+        minor = int(Decimal(digits) * 100)
+    except InvalidOperation:
+        raise InputError(f"“{text}” is not an amount") from None
+    return -minor if negative else minor
+
+
+def parse_date(text):
+    """ISO date or None for blank; InputError otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"“{text}” is not a date (YYYY-MM-DD)") from None
+
+
+def parse_int(text):
+    """A positive id, or None."""
+    text = str(text or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the rows list shows; round-trips through the URL so links and reloads keep it."""
+
+    status: str = "PENDING"
+    account: int | None = None
+    direction: str = ""          # "", "in", "out"
+    date_from: date | None = None
+    date_to: date | None = None
+    min_amount: int | None = None  # minor units, compared with the absolute amount
+    max_amount: int | None = None
+    q: str = ""
+    sort: str = "date_desc"
+    errors: tuple = field(default=(), compare=False)
+
+    URL_NAMES = {"status": "status", "account": "account", "direction": "dir", "date_from": "from",
+                 "date_to": "to", "min_amount": "min", "max_amount": "max", "q": "q", "sort": "sort"}
+
+    @classmethod
+    def from_args(cls, args):
+        """Filters from request args; unusable values are dropped and reported in `errors`."""
+        values, errors = {}, []
+        status = args.get("status", "PENDING").upper()
+        values["status"] = status if status in TABS else "PENDING"
+        values["account"] = parse_int(args.get("account"))
+        values["direction"] = args.get("dir", "") if args.get("dir") in ("in", "out") else ""
+        for name, key in (("date_from", "from"), ("date_to", "to")):
+            try:
+                values[name] = parse_date(args.get(key))
+            except InputError as error:
+                errors.append(str(error))
+        for name, key in (("min_amount", "min"), ("max_amount", "max")):
+            if (args.get(key) or "").strip():
+                try:
+                    values[name] = abs(parse_money(args.get(key)))
+                except InputError as error:
+                    errors.append(str(error))
+        values["q"] = (args.get("q") or "").strip()[:100]
+        values["sort"] = args.get("sort") if args.get("sort") in SORTS else "date_desc"
+        return cls(errors=tuple(errors), **values)
+
+    def to_args(self, **changes):
+        """URL parameters for these filters (defaults left out), with `changes` applied."""
+        current = replace(self, **changes) if changes else self
+        args = {}
+        for f in fields(self):
+            if f.name == "errors":
+                continue
+            value = getattr(current, f.name)
+            if value in (None, "") or value == f.default:
+                continue
+            if f.name in ("min_amount", "max_amount"):
+                value = f"{Decimal(value) / 100:.2f}"
+            args[self.URL_NAMES[f.name]] = value.isoformat() if isinstance(value, date) else str(value)
+        return args
+
+    def money_text(self, name):
+        """A money filter as the admin typed it ("12.50"), blank if unset."""
+        value = getattr(self, name)
+        return "" if value is None else f"{Decimal(value) / 100:.2f}"
+
+
+ROW_STATUSES = {status.value for status in RowStatus}

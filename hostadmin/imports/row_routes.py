@@ -1,0 +1,187 @@
+"""Row actions over HTMX: each swaps only its row and tells the counts to refresh."""
+from flask import abort, g, make_response, request
+from markupsafe import escape
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+
+from hostadmin.auth.access import get_for_host_or_404, is_admin, role_required
+from hostadmin.extensions import db
+from hostadmin.imports import queries, service, undo
+from hostadmin.imports.forms import parse_int
+from hostadmin.imports.models import ImportRow
+from hostadmin.imports.routes import ROWS_TEMPLATE, bp
+from hostadmin.imports.service import TriageError
+from hostadmin.ledger.models import Account, AccountKind
+
+PANELS = ("add_funds", "link", "unlink", "note")
+
+
+def render_row(row, *, panel=None, error=None, status=200, changed=False, **extra):
+    """The row's <tbody> (with an optional panel or error); HX-Trigger counts-changed if it changed."""
+    if panel:
+        extra.update(panel_context(row, panel))
+    html = render_block(ROWS_TEMPLATE, "row", row=row, panel=panel, error=error, is_admin=is_admin(),
+                        **queries.names_for([row]), **extra)
+    response = make_response(html, status)
+    if changed:
+        response.headers["HX-Trigger"] = "counts-changed"
+    return response
+
+
+def panel_context(row, panel):
+    """What a row's panel (add funds, link, unlink, note) needs to render."""
+    if panel == "add_funds":
+        collectives = queries.accounts_of_kind(g.host, AccountKind.COLLECTIVE)
+        contributors = queries.accounts_of_kind(g.host, AccountKind.CONTRIBUTOR)
+        return {"collectives": collectives, "contributors": contributors,
+                "default_collective_id": default_collective_id(row),
+                "guessed_contributor_id": guess_contributor(row, contributors)}
+    if panel == "link":
+        return {"suggestions": service.suggestions(g.host, row)}
+    if panel == "unlink":
+        return {"preview": service.unlink_preview(g.host, row)}
+    return {}
+
+
+def default_collective_id(row):
+    """The row's own assignment, else its bank account's default collective."""
+    if row.collective_id:
+        return row.collective_id
+    if row.bank_account_id:
+        from hostadmin.banking.models import BankAccount
+        account = db.session.get(BankAccount, row.bank_account_id)
+        return account.default_collective_id if account else None
+    return None
+
+
+def guess_contributor(row, contributors):
+    """A contributor whose name appears in the bank line, to preselect."""
+    text = f"{row.description} {row.merchant_name or ''}".lower()
+    return next((c.id for c in contributors if len(c.name) > 3 and c.name.lower() in text), None)
+
+
+def load_row(row_id):
+    """The row of the current host, or 404."""
+    return get_for_host_or_404(ImportRow, row_id)
+
+
+@bp.get("/row/<int:row_id>")
+def row(row_id):
+    """The row alone (closes a panel)."""
+    return render_row(load_row(row_id))
+
+
+@bp.get("/row/<int:row_id>/panel/<panel>")
+@role_required("ADMIN")
+def panel(row_id, panel):
+    """The row with one of its action panels open."""
+    row = load_row(row_id)
+    if panel not in PANELS:
+        return render_row(row, error="Unknown action.", status=404)
+    try:
+        return render_row(row, panel=panel)
+    except TriageError as error:
+        return render_row(row, error=str(error), status=409)
+
+
+@bp.post("/row/<int:row_id>/<action>")
+def status_action(row_id, action):
+    """Ignore, hold or restore one row."""
+    if action not in service.TRANSITIONS:
+        abort(404)
+    return run(load_row(row_id), lambda row: service.change_status(g.host, current_user, row, action))
+
+
+@bp.post("/row/<int:row_id>/review")
+def review(row_id):
+    """Clear the row's changed-by-the-bank flag."""
+    return run(load_row(row_id), lambda row: service.mark_reviewed(g.host, current_user, row))
+
+
+@bp.post("/row/<int:row_id>/note")
+def note(row_id):
+    """Save the row's note."""
+    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, request.form.get("note")),
+               panel="note")
+
+
+@bp.post("/row/<int:row_id>/add-funds")
+def add_funds(row_id):
+    """Add funds from a deposit (existing or new contributor)."""
+    row = load_row(row_id)
+    collective_id = parse_int(request.form.get("collective"))
+    contributor_id = parse_int(request.form.get("contributor"))
+    collective = get_for_host_or_404(Account, collective_id) if collective_id else None
+    contributor = get_for_host_or_404(Account, contributor_id) if contributor_id else None
+    if contributor is not None and contributor.kind != AccountKind.CONTRIBUTOR.value:
+        contributor = None
+    new = {"name": request.form.get("new_name", ""), "email": request.form.get("new_email", "")}
+    return run(row, lambda r: service.add_funds(g.host, current_user, r, collective=collective,
+                                                contributor=contributor, new_contributor=new,
+                                                description=request.form.get("description", "")),
+               panel="add_funds")
+
+
+@bp.post("/row/<int:row_id>/link")
+def link(row_id):
+    """Link to a pending order (money in) or an approved expense (money out)."""
+    row = load_row(row_id)
+    target = parse_int(request.form.get("target_id"))
+    if target is None:
+        return render_row(row, panel="link", error="Give the number to link to.", status=422)
+    action = service.link_order if row.amount > 0 else service.link_expense
+    return run(row, lambda r: action(g.host, current_user, r, target), panel="link")
+
+
+@bp.post("/row/<int:row_id>/unlink")
+def unlink(row_id):
+    """Reverse the row's link after the confirmation."""
+    return run(load_row(row_id), lambda row: service.unlink(g.host, current_user, row, request.form.get("reason")),
+               panel="unlink")
+
+
+@bp.post("/undo", endpoint="undo")
+def undo_last():
+    """`u`: undo the user's last reversible action (a link asks for the unlink confirmation)."""
+    entry = undo.last_undoable(g.host, current_user)
+    if entry is None:
+        return make_response('<p id="undo-result" role="status">Nothing to undo.</p>', 200,
+                             {"HX-Retarget": "#undo-result", "HX-Reswap": "outerHTML"})
+    if entry.action in undo.LINK_ACTIONS:
+        row = get_for_host_or_404(ImportRow, entry.object_id)
+        if row.status != service.LINKED:
+            return undo_refused("That link was already undone.")
+        response = render_row(row, panel="unlink")
+        response.headers.update({"HX-Retarget": f"#row-{row.id}", "HX-Reswap": "outerHTML"})
+        return response
+    try:
+        row_ids = undo.undo(g.host, current_user, entry)
+    except TriageError as error:
+        return undo_refused(str(error))
+    rows = db.session.scalars(select(ImportRow).where(ImportRow.id.in_(row_ids[:1]))).all()
+    if entry.action.startswith("import_row.") and rows:
+        response = render_row(rows[0], changed=True)
+        response.headers.update({"HX-Retarget": f"#row-{rows[0].id}", "HX-Reswap": "outerHTML"})
+        return response
+    return make_response(f'<p id="undo-result" role="status">Undone: {len(row_ids):,} rows put back.</p>',
+                         200, {"HX-Retarget": "#undo-result", "HX-Reswap": "outerHTML",
+                               "HX-Trigger": "counts-changed, rows-changed"})
+
+
+def undo_refused(message):
+    """The undo status line with the reason nothing was undone."""
+    return make_response(f'<p id="undo-result" role="alert">{escape(message)}</p>', 200,
+                         {"HX-Retarget": "#undo-result", "HX-Reswap": "outerHTML"})
+
+
+def run(row, action, panel=None):
+    """Do `action` on the row: the updated row, or the row with the refusal (409) and its panel kept."""
+    try:
+        action(row)
+    except TriageError as error:
+        db.session.rollback()
+        db.session.refresh(row)
+        keep = panel if panel and (panel != "unlink" or row.status == service.LINKED) else None
+        return render_row(row, panel=keep, error=str(error), status=409, form=request.form)
+    return render_row(row, changed=True)

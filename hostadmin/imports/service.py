@@ -1,0 +1,319 @@
+"""Row actions: add funds, link, ignore, hold, restore, note, unlink, undo. Each commits or rolls back.
+
+A row is linked at most once: the link first *claims* the row with a conditional
+UPDATE (status still open, not removed, no ledger group yet). Under concurrency
+the second claimant's UPDATE matches nothing, so it stops before touching the
+ledger. Orders and expenses are locked (SELECT … FOR UPDATE) for the same reason.
+"""
+from datetime import datetime, time, timezone
+
+from sqlalchemy import select, update
+
+from hostadmin.audit import service as audit
+from hostadmin.clock import utcnow
+from hostadmin.extensions import db
+from hostadmin.imports.forms import NOTE_MAX
+from hostadmin.imports.models import ImportRow, RowStatus
+from hostadmin.ledger import accounts as ledger_accounts
+from hostadmin.ledger import service as ledger
+from hostadmin.ledger.models import (
+    AccountKind, Expense, ExpenseStatus, LedgerTransaction, Order, OrderKind, OrderStatus,
+)
+
+PENDING, LINKED, IGNORED, ON_HOLD = (s.value for s in
+                                     (RowStatus.PENDING, RowStatus.LINKED, RowStatus.IGNORED, RowStatus.ON_HOLD))
+OPEN = (PENDING, ON_HOLD)
+# action: (new status, statuses it may come from)
+TRANSITIONS = {"ignore": (IGNORED, {PENDING, ON_HOLD}), "hold": (ON_HOLD, {PENDING, IGNORED}),
+               "restore": (PENDING, {IGNORED, ON_HOLD})}
+STATUS_WORDS = {PENDING: "to do", LINKED: "linked", IGNORED: "ignored", ON_HOLD: "on hold"}
+SUGGEST_WINDOW_DAYS = 10
+
+
+class TriageError(ValueError):
+    """An action that cannot be done on this row; nothing was written. The message says why."""
+
+
+def cleared_at_of(row):
+    """The bank date of `row` as an aware UTC datetime at 00:00 (the ledger's cleared_at)."""
+    return datetime.combine(row.date, time(0), tzinfo=timezone.utc)
+
+
+def snapshot(row):
+    """The triage-relevant fields of a row, for audit before/after."""
+    return {"status": row.status, "note": row.note, "collective_id": row.collective_id,
+            "order_id": row.order_id, "expense_id": row.expense_id, "ledger_group_id": row.ledger_group_id}
+
+
+# --------------------------------------------------------------------------- status and note
+
+def change_status(host, user, row, action):
+    """Ignore, hold or restore a row that has no link."""
+    target, allowed = TRANSITIONS[action]
+    before = snapshot(row)
+    if row.status == LINKED:
+        raise TriageError("This row is linked: unlink it first.")
+    if row.status not in allowed:
+        raise TriageError(f"This row is already {STATUS_WORDS[row.status]}.")
+    # Conditional on the status we read, so a concurrent change is not silently overwritten.
+    update_or_refuse(row, {"status": row.status}, {"status": target})
+    audit.record(host, user, f"import_row.{action}", row, before=before, after=snapshot(row))
+    db.session.commit()
+    return row
+
+
+def set_note(host, user, row, note):
+    """Replace the row's note (blank removes it)."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise TriageError(f"A note can be at most {NOTE_MAX:,} characters (this one has {len(note):,}).")
+    before = snapshot(row)
+    row.note = note or None
+    row.updated_at = utcnow()
+    audit.record(host, user, "import_row.note", row, before=before, after=snapshot(row))
+    db.session.commit()
+    return row
+
+
+def mark_reviewed(host, user, row):
+    """Clear the "changed by the bank" flag after the admin has looked at it."""
+    if not row.needs_review:
+        raise TriageError("This row has nothing to review.")
+    row.needs_review = False
+    row.updated_at = utcnow()
+    audit.record(host, user, "import_row.review", row, data={"reason": row.review_reason})
+    db.session.commit()
+    return row
+
+
+# --------------------------------------------------------------------------- linking
+
+def add_funds(host, user, row, *, collective, contributor=None, new_contributor=None, description=""):
+    """Create an ADDED_FUNDS order from a deposit, pay it (cleared at the bank date), link the row."""
+    _check_linkable(row)
+    if row.amount <= 0:
+        raise TriageError("Only money coming in can be added as funds.")
+    if collective is None or collective.host_id != host.id or collective.kind != AccountKind.COLLECTIVE.value:
+        raise TriageError("Choose the collective that receives the money.")
+    if contributor is None and not (new_contributor and new_contributor.get("name", "").strip()):
+        raise TriageError("Choose a contributor or give a new contributor's name.")
+    before = snapshot(row)
+    try:
+        _claim(row)
+        if contributor is None:
+            contributor = ledger_accounts.create_account(
+                host, AccountKind.CONTRIBUTOR, new_contributor["name"].strip(),
+                email=(new_contributor.get("email") or "").strip() or None)
+        order = ledger_accounts.create_order(
+            host, contributor=contributor, collective=collective, amount=row.amount,
+            kind=OrderKind.ADDED_FUNDS, description=(description or row.description).strip()[:500],
+            created_by=user, currency=row.currency)
+        order.data = {"import_row_id": row.id}
+        group = ledger.record_order_paid(order, cleared_at=cleared_at_of(row), created_by=user)
+    except (ledger.LedgerError, ledger_accounts.ValidationError) as error:
+        db.session.rollback()
+        raise TriageError(str(error)) from None
+    _mark_linked(row, group, order=order, collective_id=collective.id)
+    audit.record(host, user, "import_row.add_funds", row, before=before, after=snapshot(row),
+                 data={"order_id": order.id, "cleared_at": cleared_at_of(row).isoformat()})
+    db.session.commit()
+    return row
+
+
+def link_order(host, user, row, order_id):
+    """Mark an expected contribution paid by this deposit and link the row to it."""
+    _check_linkable(row)
+    order = db.session.scalars(select(Order).where(Order.id == order_id, Order.host_id == host.id)
+                               .with_for_update().execution_options(populate_existing=True)).first()
+    if order is None:
+        raise TriageError(f"There is no order #{order_id} on this host.")
+    if order.status != OrderStatus.PENDING.value:
+        raise TriageError(f"Order #{order.id} is {order.status.lower()}, not expected any more.")
+    _check_match(row, order.amount, order.currency, incoming=True, what=f"order #{order.id}")
+    before = snapshot(row)
+    try:
+        _claim(row)
+        group = ledger.record_order_paid(order, cleared_at=cleared_at_of(row), created_by=user)
+    except ledger.LedgerError as error:
+        db.session.rollback()
+        raise TriageError(str(error)) from None
+    _mark_linked(row, group, order=order, collective_id=order.to_account_id)
+    audit.record(host, user, "import_row.link_order", row, before=before, after=snapshot(row),
+                 data={"order_id": order.id, "cleared_at": cleared_at_of(row).isoformat()})
+    db.session.commit()
+    return row
+
+
+def link_expense(host, user, row, expense_id):
+    """Mark an approved expense paid by this withdrawal and link the row to it."""
+    _check_linkable(row)
+    expense = db.session.scalars(select(Expense).where(Expense.id == expense_id, Expense.host_id == host.id)
+                                 .with_for_update().execution_options(populate_existing=True)).first()
+    if expense is None:
+        raise TriageError(f"There is no expense #{expense_id} on this host.")
+    if expense.status != ExpenseStatus.APPROVED.value:
+        raise TriageError(f"Expense #{expense.id} is {expense.status.lower()}, not waiting for payment.")
+    _check_match(row, expense.amount, expense.currency, incoming=False, what=f"expense #{expense.id}")
+    before = snapshot(row)
+    try:
+        _claim(row)
+        group = ledger.record_expense_paid(expense, cleared_at=cleared_at_of(row), created_by=user)
+    except ledger.LedgerError as error:
+        db.session.rollback()
+        raise TriageError(str(error)) from None
+    _mark_linked(row, group, expense=expense, collective_id=expense.collective_id)
+    audit.record(host, user, "import_row.link_expense", row, before=before, after=snapshot(row),
+                 data={"expense_id": expense.id, "cleared_at": cleared_at_of(row).isoformat()})
+    db.session.commit()
+    return row
+
+
+def suggestions(host, row, limit=8):
+    """Pending orders (money in) or approved expenses (money out) that could match the row.
+
+    Same amount and currency within ±10 days of the bank date first (closest date on
+    top), then the same amount at any date.
+    """
+    if row.amount > 0:
+        model, status, amount = Order, OrderStatus.PENDING.value, row.amount
+    else:
+        model, status, amount = Expense, ExpenseStatus.APPROVED.value, -row.amount
+    candidates = db.session.scalars(select(model).where(
+        model.host_id == host.id, model.status == status, model.amount == amount,
+        model.currency == row.currency).limit(200)).all()
+
+    def distance(candidate):
+        return abs((candidate.created_at.date() - row.date).days)
+    ranked = sorted(candidates, key=lambda c: (distance(c) > SUGGEST_WINDOW_DAYS, distance(c), c.id))
+    return [{"object": c, "days": distance(c), "close": distance(c) <= SUGGEST_WINDOW_DAYS}
+            for c in ranked[:limit]]
+
+
+def _check_linkable(row):
+    if row.removed_at is not None:
+        raise TriageError("The bank removed this row: it cannot be linked.")
+    if row.status == LINKED or row.ledger_group_id:
+        raise TriageError("This row is already linked.")
+    if row.status == IGNORED:
+        raise TriageError("This row is ignored: restore it first.")
+
+
+def _check_match(row, amount, currency, *, incoming, what):
+    if incoming and row.amount <= 0:
+        raise TriageError(f"This row is money going out; {what} expects money in.")
+    if not incoming and row.amount >= 0:
+        raise TriageError(f"This row is money coming in; {what} is a payment out.")
+    if abs(row.amount) != amount or row.currency != currency:
+        raise TriageError(f"The amounts differ: the bank line is {abs(row.amount) / 100:.2f} {row.currency}, "
+                          f"{what} is {amount / 100:.2f} {currency}.")
+
+
+def _claim(row):
+    """Take the row for a link, or refuse if someone else did first (conditional UPDATE)."""
+    result = db.session.execute(
+        update(ImportRow)
+        .where(ImportRow.id == row.id, ImportRow.status.in_(OPEN), ImportRow.removed_at.is_(None),
+               ImportRow.ledger_group_id.is_(None))
+        .values(status=LINKED, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(row)
+        _check_linkable(row)
+        raise TriageError("This row changed meanwhile; reload it and try again.")
+
+
+def _mark_linked(row, group, *, order=None, expense=None, collective_id=None):
+    db.session.refresh(row)
+    row.status = LINKED
+    row.order_id = order.id if order else None
+    row.expense_id = expense.id if expense else None
+    row.ledger_group_id = group[0].group_id
+    row.collective_id = collective_id or row.collective_id
+    row.updated_at = utcnow()
+
+
+def update_or_refuse(row, expected, values):
+    """UPDATE the row only if it still holds `expected`; refuse (and show it as it is now) otherwise."""
+    conditions = [getattr(ImportRow, name) == value for name, value in expected.items()]
+    result = db.session.execute(
+        update(ImportRow).where(ImportRow.id == row.id, *conditions)
+        .values(**values, updated_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(row)
+        raise TriageError("This row changed meanwhile; it now shows its current state.")
+    db.session.refresh(row)
+
+
+# --------------------------------------------------------------------------- unlink
+
+def unlink_preview(host, row):
+    """What an unlink would reverse: the ledger rows of the link and what happens to its order/expense."""
+    if row.status != LINKED or not row.ledger_group_id:
+        raise TriageError("This row is not linked.")
+    entries = db.session.scalars(select(LedgerTransaction).where(
+        LedgerTransaction.host_id == host.id, LedgerTransaction.group_id == row.ledger_group_id)
+        .order_by(LedgerTransaction.id)).all()
+    order = db.session.get(Order, row.order_id) if row.order_id else None
+    expense = db.session.get(Expense, row.expense_id) if row.expense_id else None
+    return {"entries": entries, "order": order, "expense": expense,
+            "order_after": _order_status_after_unlink(order, row) if order else None}
+
+
+def _order_status_after_unlink(order, row):
+    # Added funds made from this very row never existed apart from it: they are refunded.
+    # An expected contribution goes back to PENDING so the right bank line can be linked to it.
+    if (order.data or {}).get("import_row_id") == row.id:
+        return OrderStatus.REFUNDED.value
+    return OrderStatus.PENDING.value
+
+
+def unlink(host, user, row, reason):
+    """Reverse the ledger group the link wrote (never edit it) and send the row back to triage.
+
+    The reversal is cleared at the original bank date: the link was a mistake, so
+    the money and its reversal net out in the same period of every report.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise TriageError("Say why the link is undone (it is kept with the reversal).")
+    locked = db.session.scalars(select(ImportRow).where(ImportRow.id == row.id).with_for_update()
+                                .execution_options(populate_existing=True)).one()
+    preview = unlink_preview(host, locked)
+    before = snapshot(locked)
+    original_cleared = preview["entries"][0].cleared_at if preview["entries"] else cleared_at_of(locked)
+    try:
+        reversal = ledger.reverse_group(host, locked.ledger_group_id, reason=f"Unlinked bank line: {reason}",
+                                        cleared_at=original_cleared, created_by=user)
+    except ledger.LedgerError as error:
+        db.session.rollback()
+        raise TriageError(str(error)) from None
+    if preview["order"] is not None:
+        preview["order"].status = preview["order_after"]
+        preview["order"].paid_at = None
+    if preview["expense"] is not None:
+        preview["expense"].status = ExpenseStatus.APPROVED.value
+        preview["expense"].paid_at = None
+    locked.status, locked.order_id, locked.expense_id, locked.ledger_group_id = PENDING, None, None, None
+    locked.updated_at = utcnow()
+    audit.record(host, user, "import_row.unlink", locked, before=before, after=snapshot(locked),
+                 data={"reason": reason, "reversal_group_id": reversal[0].group_id,
+                       "order_status": preview["order_after"]})
+    db.session.commit()
+    return locked
+
+
+# --------------------------------------------------------------------------- assignments
+
+def set_default_collective(host, user, bank_account, collective):
+    """Assign a bank account to the collective its deposits usually belong to (None clears it)."""
+    if collective is not None and (collective.host_id != host.id
+                                   or collective.kind != AccountKind.COLLECTIVE.value):
+        raise TriageError("Choose one of the host's collectives.")
+    before = {"default_collective_id": bank_account.default_collective_id}
+    bank_account.default_collective_id = collective.id if collective else None
+    audit.record(host, user, "bank_account.assign", bank_account, before=before,
+                 after={"default_collective_id": bank_account.default_collective_id})
+    db.session.commit()
+    return bank_account

@@ -1,0 +1,55 @@
+"""`flask webhooks …` (URL upkeep, dispatch, prune) and `flask scheduler` (the periodic safety net)."""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from hostadmin.webhooks import service
+
+DEFAULT_SAFETY_NET_INTERVAL = 300
+
+
+@click.group("webhooks")
+def webhooks_cli():
+    """Plaid webhooks: URL upkeep and the event log."""
+
+
+@webhooks_cli.command("update-urls")
+@click.option("--force", is_flag=True, help="Also update items whose stored URL already matches.")
+@with_appcontext
+def update_urls(force):
+    """Point every connected item's webhook at PUBLIC_BASE_URL/webhooks/plaid (run after it changes)."""
+    from hostadmin.banking.plaid_client import get_client
+    from hostadmin.webhooks.upkeep import update_webhook_urls, webhook_url
+
+    click.echo(f"webhook URL: {webhook_url()}")
+    results = update_webhook_urls(get_client(), force=force)
+    for update in results:
+        click.echo(f"item {update.item.id} ({update.item.display_name}): {update.result}")
+    failed = [u for u in results if u.result.startswith("failed")]
+    click.echo(f"{len(results) - len(failed)} ok, {len(failed)} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+@webhooks_cli.command("safety-net")
+@with_appcontext
+def safety_net():
+    """Run the periodic job once, here: dispatch waiting events, sync quiet items, prune old events."""
+    click.echo(service.run_safety_net())
+
+
+@click.command("scheduler")
+@click.option("--interval", type=int, default=None, help="Seconds between safety-net runs.")
+@with_appcontext
+def scheduler_command(interval):
+    """Run RQ's cron scheduler: it enqueues the webhook safety net on the default queue (run exactly one)."""
+    from rq.cron import CronScheduler
+
+    from hostadmin.extensions import queues
+    from hostadmin.webhooks.jobs import safety_net_job
+
+    every = interval or current_app.config.get("SAFETY_NET_INTERVAL_SECONDS", DEFAULT_SAFETY_NET_INTERVAL)
+    scheduler = CronScheduler(connection=queues.connection)
+    scheduler.register(safety_net_job, "default", interval=every, job_timeout=1800)
+    click.echo(f"scheduler: webhook safety net every {every} s on queue 'default'")
+    scheduler.start()

@@ -1,0 +1,88 @@
+"""Rows list: filters, keyset pages that never skip or repeat a row, counts per status."""
+from datetime import date, timedelta
+
+import pytest
+
+from hostadmin.imports import queries
+from hostadmin.imports.forms import Filters
+from tests.factories import make_bank_account, make_host, make_import, make_import_row
+
+
+@pytest.fixture
+def world(db):
+    host = make_host(slug="river")
+    checking, savings = make_bank_account(host, "Checking"), make_bank_account(host, "Savings")
+    imp = make_import(host, bank_account=checking)
+    rows = []
+    for i in range(23):
+        rows.append(make_import_row(imp, amount=(i + 1) * 100 * (1 if i % 2 else -1),
+                                    date=date(2026, 11, 1) + timedelta(days=i % 7),
+                                    bank_account=checking if i % 3 else savings,
+                                    description=f"Line {i}", merchant_name="Coffee Co" if i == 5 else None))
+    return host, imp, rows, checking, savings
+
+
+@pytest.mark.parametrize("sort", ["date_desc", "date_asc", "amount_desc", "amount_asc"])
+def test_keyset_pages_cover_every_row_once_in_order(world, sort):
+    host, imp, rows, *_ = world
+    seen, after = [], None
+    while True:
+        page = queries.page_of_rows(host, Filters(sort=sort), imp.id, after=after, size=5)
+        seen += page.rows
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+    assert sorted(r.id for r in seen) == sorted(r.id for r in rows)
+    keys = [((r.amount if sort.startswith("amount") else r.date), r.id) for r in seen]
+    assert keys == sorted(keys, reverse=sort.endswith("desc"))
+
+
+def test_filters_by_direction_account_dates_amount_and_text(world):
+    host, imp, rows, checking, savings = world
+    def ids(**kw):
+        return {r.id for r in queries.page_of_rows(host, Filters(**kw), imp.id, size=100).rows}
+    assert ids(direction="in") == {r.id for r in rows if r.amount > 0}
+    assert ids(account=savings.id) == {r.id for r in rows if r.bank_account_id == savings.id}
+    assert ids(date_from=date(2026, 11, 6)) == {r.id for r in rows if r.date >= date(2026, 11, 6)}
+    assert ids(min_amount=500, max_amount=700) == {r.id for r in rows if 500 <= abs(r.amount) <= 700}
+    assert ids(q="coffee") == {rows[5].id}
+    assert ids(q="line 1") == {r.id for r in rows if r.description.startswith("Line 1")}
+    assert ids(q="100%") == set()
+
+
+def test_status_counts_follow_the_other_filters(world, clock):
+    host, imp, rows, *_ = world
+    rows[0].status, rows[1].status, rows[2].needs_review, rows[3].removed_at = "IGNORED", "LINKED", True, clock.now
+    counts = queries.status_counts(host, Filters(), imp.id)
+    assert counts == {"PENDING": 21, "ON_HOLD": 0, "IGNORED": 1, "LINKED": 1, "ALL": 23, "REVIEW": 1, "REMOVED": 1,
+                      "partial": False}
+    searched = queries.status_counts(host, Filters(q="line"), imp.id)
+    assert searched == {**counts, "partial": False}
+    assert queries.status_counts(host, Filters(direction="in"), imp.id)["ALL"] == 11
+
+
+def test_new_rows_are_counted_without_moving_the_list(world):
+    host, imp, rows, *_ = world
+    since = queries.newest_row_id(host)
+    make_import_row(imp, description="Arrived later")
+    assert queries.new_rows_count(host, Filters(), since, imp.id) == 1
+    assert queries.new_rows_count(host, Filters(q="nothing like it"), since, imp.id) == 0
+
+
+def test_filters_round_trip_through_the_url():
+    filters = Filters.from_args({"status": "ignored", "dir": "in", "from": "2026-11-01", "min": "12.50",
+                                 "q": "rent", "sort": "amount_asc", "account": "3"})
+    assert Filters.from_args(filters.to_args()) == filters
+    broken = Filters.from_args({"from": "yesterday", "min": "lots", "sort": "random"})
+    assert broken.date_from is None and broken.sort == "date_desc" and len(broken.errors) == 2
+
+
+def test_counts_stop_at_the_cap_and_say_so(world, monkeypatch):
+    host, imp, rows, *_ = world
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    counts = queries.status_counts(host, Filters(), imp.id)
+    assert counts["PENDING"] == 11 and queries.count_label(counts, "PENDING") == "10+"
+    assert queries.count_label(counts, "ON_HOLD") == "0"
+    searched = queries.status_counts(host, Filters(q="line"), imp.id)
+    assert searched["partial"] and queries.count_label(searched, "PENDING") == "10+"
+    assert queries.status_counts(host, Filters(q="line 2"), imp.id)["PENDING"] == 4  # 2, 20, 21, 22

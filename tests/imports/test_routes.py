@@ -1,0 +1,213 @@
+"""Triage over HTTP: fragments for htmx, authorisation, CSRF, and what each response shows."""
+import io
+import re
+
+import pytest
+
+from hostadmin.auth.models import Role
+from hostadmin.imports import service
+from hostadmin.imports.models import ImportRow, TransactionsImport
+from hostadmin.ledger.models import Order
+from tests.factories import (
+    make_bank_account, make_collective, make_contributor, make_host, make_import, make_import_row, make_user,
+)
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def world(db):
+    river, lake = make_host(slug="river"), make_host(slug="lake")
+    rowers = make_collective(river, "River Rowers")
+    account = make_bank_account(river, "Checking", default_collective=rowers)
+    imp = make_import(river, "River checking", bank_account=account)
+    rows = [make_import_row(imp, amount=1000 * (i + 1), description=f"Deposit {i}", bank_account=account)
+            for i in range(3)]
+    theirs = make_import_row(make_import(lake, "Lake checking"), description="Lake deposit")
+    people = {"admin": make_user(river), "accountant": make_user(river, Role.ACCOUNTANT)}
+    db.session.commit()
+    return {"imp": imp, "rows": rows, "theirs": theirs, "rowers": rowers, "river": river, **people}
+
+
+def test_rows_page_full_and_as_an_htmx_fragment(client, login_as, world):
+    login_as(world["admin"])
+    url = f"/h/river/imports/{world['imp'].id}/rows?q=deposit+2"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html and "Deposit 2" in html and "Deposit 1" not in html
+    assert "HX-Request" in page.headers["Vary"]
+    fragment = client.get(url, headers=HX)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and body.lstrip().startswith('<div id="results">') and "Deposit 2" in body
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_imports_list_shows_counts_by_status(client, login_as, world):
+    login_as(world["admin"])
+    html = client.get("/h/river/imports/").get_data(as_text=True)
+    assert "River checking" in html and "Lake checking" not in html
+    assert '<td class="num" data-count="PENDING">3</td>' in html
+
+
+def test_ignore_swaps_only_the_row_and_refreshes_counts(client, login_as, world):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/ignore", htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and body.lstrip().startswith(f'<tbody id="row-{row.id}"')
+    assert "ignored" in body and response.headers["HX-Trigger"] == "counts-changed"
+    counts = client.get(f"/h/river/imports/{world['imp'].id}/counts?status=PENDING", headers=HX)
+    assert 'data-count="IGNORED">1<' in counts.get_data(as_text=True)
+
+
+def test_refused_action_returns_409_with_the_reason_in_the_row(client, login_as, world, clock, db):
+    row = world["rows"][1]
+    row.removed_at = clock.now
+    db.session.commit()
+    login_as(world["admin"])
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/link", {"target_id": "1"}, htmx=True)
+    assert response.status_code == 409
+    assert "cannot be linked" in response.get_data(as_text=True)
+
+
+def test_add_funds_from_the_form(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][2]
+    panel = client.get(f"/h/river/imports/row/{row.id}/panel/add_funds", headers=HX).get_data(as_text=True)
+    assert f'<option value="{world["rowers"].id}" selected>River Rowers</option>' in panel  # the assignment
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/add-funds", {
+        "collective": world["rowers"].id, "contributor": "", "new_name": "Ada Lovelace",
+        "new_email": "ada@example.com", "description": "Gift"}, htmx=True)
+    assert response.status_code == 200 and "linked" in response.get_data(as_text=True)
+    db.session.expire_all()
+    order = db.session.get(Order, db.session.get(ImportRow, row.id).order_id)
+    assert order.from_account.name == "Ada Lovelace" and order.status == "PAID"
+
+
+def test_another_hosts_rows_and_imports_are_404(client, login_as, world):
+    login_as(world["admin"])
+    theirs = world["theirs"]
+    assert client.post_with_csrf(f"/h/river/imports/row/{theirs.id}/ignore", htmx=True).status_code == 404
+    assert client.get(f"/h/river/imports/row/{theirs.id}/panel/note", headers=HX).status_code == 404
+    assert client.get(f"/h/river/imports/{theirs.import_id}/rows").status_code == 404
+    assert client.get("/h/lake/imports/").status_code == 404
+    response = client.post_with_csrf("/h/river/imports/bulk", {"action": "ignore", "row": theirs.id}, htmx=True)
+    assert "0 rows ignored" in response.get_data(as_text=True)
+    assert theirs.status == "PENDING"
+
+
+def test_accountant_reads_but_cannot_act(client, login_as, world):
+    login_as(world["accountant"])
+    row = world["rows"][0]
+    page = client.get(f"/h/river/imports/{world['imp'].id}/rows").get_data(as_text=True)
+    assert "Deposit 0" in page and "Add funds" not in page and "bulk-form" not in page.split("<table")[0]
+    assert client.post_with_csrf(f"/h/river/imports/row/{row.id}/ignore", htmx=True).status_code == 403
+    assert client.post_with_csrf("/h/river/imports/bulk", {"action": "ignore", "all_matching": "1"},
+                                 htmx=True).status_code == 403
+    assert client.get(f"/h/river/imports/row/{row.id}/panel/add_funds", headers=HX).status_code == 403
+    assert ImportRow.query.filter_by(status="IGNORED").count() == 0
+
+
+def test_posts_without_csrf_are_refused(client, login_as, world):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    assert client.post(f"/h/river/imports/row/{row.id}/ignore", headers=HX).status_code == 400
+    assert client.post("/h/river/imports/bulk", data={"action": "ignore", "all_matching": "1"}).status_code == 400
+    assert ImportRow.query.filter_by(status="IGNORED").count() == 0
+
+
+def test_bulk_ignore_of_a_filtered_set_says_what_happened(client, login_as, world):
+    login_as(world["admin"])
+    service.add_funds(world["river"], world["admin"], world["rows"][0], collective=world["rowers"],
+                      contributor=make_contributor(world["river"]))
+    response = client.post_with_csrf(f"/h/river/imports/{world['imp'].id}/bulk",
+                                     {"action": "ignore", "all_matching": "1", "status": "ALL", "q": "deposit"},
+                                     htmx=True)
+    assert "2 rows ignored, 1 skipped because linked." in response.get_data(as_text=True)
+    assert response.headers["HX-Trigger"] == "counts-changed"
+
+
+def test_undo_restores_the_last_ignored_row(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    client.post_with_csrf(f"/h/river/imports/row/{row.id}/ignore", htmx=True)
+    response = client.post_with_csrf("/h/river/imports/undo", htmx=True)
+    assert response.headers["HX-Retarget"] == f"#row-{row.id}"
+    assert db.session.get(ImportRow, row.id).status == "PENDING"
+    nothing = client.post_with_csrf("/h/river/imports/undo", htmx=True)
+    assert "Nothing to undo" in nothing.get_data(as_text=True)
+
+
+def test_new_rows_notice_counts_rows_that_arrived_since(client, login_as, world, db):
+    login_as(world["admin"])
+    since = max(r.id for r in world["rows"])
+    make_import_row(world["imp"], description="Fresh from the bank")
+    db.session.commit()
+    body = client.get(f"/h/river/imports/{world['imp'].id}/new?since={since}", headers=HX).get_data(as_text=True)
+    assert "1 new row —" in body
+
+
+def test_csv_upload_preview_confirm_and_reupload(client, login_as, world, db):
+    login_as(world["admin"])
+    created = client.post_with_csrf("/h/river/imports/csv", {"name": "Credit Union", "account": "CU 1"})
+    assert created.status_code == 302
+    imp = TransactionsImport.query.filter_by(name="Credit Union").one()
+    statement = b"Date,Description,Amount,Currency\n2026-11-01,Gift,25.00,USD\n2026-11-02,Oops,x,USD\n"
+    token = client.csrf_token("/")
+    preview = client.post(f"/h/river/imports/{imp.id}/preview",
+                          data={"csrf_token": token, "file": (io.BytesIO(statement), "nov.csv")},
+                          content_type="multipart/form-data")
+    html = preview.get_data(as_text=True)
+    assert 'data-count="new">1<' in html and "Line 3:" in html and ImportRow.query.filter_by(import_id=imp.id).count() == 0
+    form = {"content": statement.decode(), "filename": "nov.csv", "date": "Date", "date_format": "%Y-%m-%d",
+            "description": "Description", "amount": "Amount", "currency": "Currency"}
+    for _ in range(2):
+        done = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)
+        assert done.status_code == 302
+    assert ImportRow.query.filter_by(import_id=imp.id).count() == 1
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "0 new rows imported, 1 already imported, 1 invalid" in page
+
+
+def test_show_more_returns_only_the_next_rows_after_the_cursor(client, login_as, world, db):
+    imp = world["imp"]
+    for i in range(60):
+        make_import_row(imp, description=f"Bulk line {i}")
+    db.session.commit()
+    login_as(world["admin"])
+    first = client.get(f"/h/river/imports/{imp.id}/rows").get_data(as_text=True)
+    more_url = re.search(r'hx-get="([^"]*after=[^"]*)"', first).group(1).replace("&amp;", "&")
+    more = client.get(more_url, headers=HX).get_data(as_text=True)
+    shown_first = first.count('<tbody id="row-')
+    shown_more = more.count('<tbody id="row-')
+    assert (shown_first, shown_more) == (50, 13) and "<nav" not in more and 'id="more"' not in more
+
+
+def test_a_row_changed_by_the_bank_shows_its_previous_values(client, login_as, world, db):
+    row = world["rows"][0]
+    row.needs_review, row.review_reason = True, "Changed by the bank after triage"
+    row.previous_values = [{"date": "2026-11-09", "amount": 900, "currency": "USD", "description": row.description,
+                            "merchant_name": None, "pending": True, "changed_at": "2026-11-19T08:00:00+00:00"}]
+    db.session.commit()
+    login_as(world["admin"])
+    html = client.get(f"/h/river/imports/{world['imp'].id}/rows?status=REVIEW").get_data(as_text=True)
+    assert "changed by bank" in html and "Changed by the bank after triage" in html
+    assert "<dt>amount</dt><dd>$9.00</dd>" in html and "<dt>date</dt><dd>2026-11-09</dd>" in html
+    assert "<dt>description</dt>" not in html  # unchanged values are not repeated
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/review", htmx=True)
+    assert response.status_code == 200 and "changed by bank" not in response.get_data(as_text=True)
+
+
+def test_assign_a_bank_account_to_a_default_collective(client, login_as, world, db):
+    from hostadmin.banking.models import BankAccount
+
+    choir = make_collective(world["river"], "Harbour Choir")
+    account = BankAccount.query.filter_by(host_id=world["river"].id).one()
+    db.session.commit()
+    login_as(world["admin"])
+    page = client.get("/h/river/imports/assignments").get_data(as_text=True)
+    assert "Checking" in page and "Harbour Choir" in page
+    response = client.post_with_csrf(f"/h/river/imports/assignments/{account.id}", {"collective": choir.id}, htmx=True)
+    assert response.status_code == 200 and "Saved" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(BankAccount, account.id).default_collective_id == choir.id

@@ -24,10 +24,16 @@ BANK_FIELDS = ("date", "authorized_date", "amount", "currency", "description", "
 TRIAGE_FIELDS = ("status", "note", "collective_id", "order_id", "expense_id", "ledger_group_id")
 
 
-INSERT_COLUMNS = ("import_id", "host_id", "bank_account_id", "source_id", "date", "authorized_date", "amount",
-                  "currency", "description", "merchant_name", "pending", "pending_source_id", "raw", "status",
-                  "note", "collective_id", "order_id", "expense_id", "ledger_group_id", "removed_at",
-                  "needs_review", "review_reason", "previous_values", "first_run_id", "created_at", "updated_at")
+# import_rows columns written by a sync, with their PostgreSQL types for binary COPY.
+COPY_TYPES = {
+    "import_id": "int4", "host_id": "int4", "bank_account_id": "int4", "source_id": "text", "date": "date",
+    "authorized_date": "date", "amount": "int8", "currency": "text", "description": "text",
+    "merchant_name": "text", "pending": "bool", "pending_source_id": "text", "raw": "text", "status": "text",
+    "note": "text", "collective_id": "int4", "order_id": "int4", "expense_id": "int4",
+    "ledger_group_id": "text", "removed_at": "timestamptz", "needs_review": "bool", "review_reason": "text",
+    "previous_values": "json", "first_run_id": "int4", "created_at": "timestamptz", "updated_at": "timestamptz",
+}
+INSERT_COLUMNS = tuple(COPY_TYPES)
 
 
 @dataclass
@@ -154,7 +160,9 @@ class RowWriter:
                     cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_rows_incoming "
                                    "(LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP")
                     self._incoming = True
-            with cursor.copy(f"COPY {target} ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+            # Binary COPY: no text formatting and parsing of every value on either side.
+            with cursor.copy(f"COPY {target} ({', '.join(INSERT_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(list(COPY_TYPES.values()))
                 for row in values:
                     copy.write_row([row[name] for name in INSERT_COLUMNS])
 

@@ -9,7 +9,6 @@ Set BENCH_SYNC_TOTAL to change the size, BENCH_DATABASE_URL the database.
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,11 +16,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from benchmarks._support import ensure_database, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL = int(os.environ.get("BENCH_SYNC_TOTAL", "100000"))
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hostadmin_bench")
 
 
@@ -30,7 +28,7 @@ def main():
     port = free_port()
     emulator = start_emulator(workdir, port)
     try:
-        create_database()
+        ensure_database(DATABASE_URL)
         run_benchmark(workdir, f"http://127.0.0.1:{port}")
     finally:
         emulator.terminate()
@@ -123,30 +121,18 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def create_database():
-    engine = create_engine(ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with engine.connect() as connection:
-        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-
-
 def start_emulator(workdir, port):
     env = dict(os.environ, PLAID_LOCAL_STATE_PATH=str(workdir / "plaid.sqlite3"),
                PLAID_LOCAL_PUBLIC_URL=f"http://127.0.0.1:{port}")
     process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "hostadmin.plaid_local", "run",
                                 "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    sys.exit("the emulator did not start")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/_emulator/health")
+    except SystemExit:
+        process.kill()
+        raise
+    return process
 
 
 def control(base, path, payload):
@@ -154,12 +140,6 @@ def control(base, path, payload):
                                      headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=600) as response:
         return json.loads(response.read())
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

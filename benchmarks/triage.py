@@ -15,6 +15,8 @@ from datetime import date
 
 from sqlalchemy import text
 
+from benchmarks._support import ensure_database
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/hostadmin_bench_triage"
 SLUG = f"bench-triage-{os.getpid()}"
 
@@ -57,7 +59,7 @@ def main():
     from hostadmin.extensions import db
 
     url = normalise_database_url(os.environ.get("TRIAGE_BENCH_DATABASE_URL", DEFAULT_URL))
-    create_database(url)
+    ensure_database(url)
     total = int(os.environ.get("TRIAGE_BENCH_ROWS", "1000000"))
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://127.0.0.1:6379/15",
                                   "WTF_CSRF_ENABLED": False})
@@ -74,18 +76,6 @@ def main():
         finally:
             if ids:
                 cleanup(db, ids)
-
-
-def create_database(url):
-    """CREATE DATABASE for `url` unless it exists (through the server's `postgres` database)."""
-    from sqlalchemy import create_engine
-
-    base, name = url.rsplit("/", 1)
-    engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def seed(db, total, ids):

@@ -11,7 +11,6 @@ BENCH_DATABASE_URL (PostgreSQL hostadmin_bench_webhooks; SQLite if none answers)
 import http.client
 import itertools
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+from benchmarks._support import ensure_database, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = int(os.environ.get("BENCH_WEBHOOK_RATE", "200"))
@@ -61,19 +62,11 @@ def main():
 
 
 def choose_database(workdir):
-    from sqlalchemy import create_engine, text
-
-    from config import normalise_database_url
     from tests.support.databases import postgres_reachable
 
     admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
     if DATABASE_URL.startswith("postgresql") and postgres_reachable(admin):
-        engine = create_engine(normalise_database_url(admin), isolation_level="AUTOCOMMIT")
-        name = DATABASE_URL.rsplit("/", 1)[1]
-        with engine.connect() as connection:
-            if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
+        ensure_database(DATABASE_URL)
         return DATABASE_URL
     print("PostgreSQL not reachable: using SQLite (not what production runs)")
     return f"sqlite:///{workdir / 'bench.sqlite3'}"
@@ -255,23 +248,6 @@ def stop(process):
         process.wait(15)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-def wait_for(url, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 import logging
 import re
 import uuid
-from decimal import Decimal
 
 from flask import current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+
+from hostadmin.money import major_units
 
 log = logging.getLogger("hostadmin.web")
 
@@ -91,7 +92,7 @@ def format_money(minor_units, currency):
         return ""
     symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}.get(currency)
     sign = "-" if minor_units < 0 else ""
-    amount = f"{Decimal(abs(int(minor_units))) / 100:,.2f}"
+    amount = major_units(abs(int(minor_units)), currency, grouping=True)
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 

@@ -7,7 +7,7 @@ never deleted; a linked row that the bank removed is flagged for review.
 A posted transaction inherits the triage of the pending one it replaces.
 The ledger is never touched here.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,7 +43,6 @@ class ApplyCounts:
     removed: int = 0
     duplicates: int = 0
     skipped_unsynced: int = 0
-    invalid: list = field(default_factory=list)
 
 
 class RowWriter:

@@ -10,12 +10,7 @@ from decimal import Decimal
 
 import msgspec
 
-# ISO 4217 currencies whose minor unit is not 1/100.
-MINOR_UNIT_DIGITS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
-    "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
+from hostadmin.money import minor_digits
 
 
 class MalformedResponse(ValueError):
@@ -95,7 +90,7 @@ class InvalidAmount(ValueError):
 
 def minor_units_into_account(plaid_amount: float, currency: str) -> int:
     """Plaid amount (+ = money out, major units) -> hostadmin amount (+ = money in, minor units)."""
-    digits = MINOR_UNIT_DIGITS.get(currency, 2)
+    digits = minor_digits(currency)
     scaled = Decimal(repr(plaid_amount)).scaleb(digits)
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{plaid_amount} {currency} has more than {digits} decimal places")

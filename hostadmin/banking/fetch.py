@@ -1,6 +1,6 @@
 """Talking to Plaid for the sync engine: one /transactions/sync page, retries, error classification."""
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import plaid
 from flask import current_app
@@ -23,12 +23,13 @@ NEEDS_USER_CODES = {"ITEM_LOCKED", "USER_SETUP_REQUIRED", "PASSWORD_RESET_REQUIR
 
 
 class SyncError(Exception):
-    """A run that could not finish. `retryable` says whether trying later can help."""
+    """A run that could not finish. `retryable`: trying later can help; `item_error`: the host must act."""
 
-    def __init__(self, message, code=None, retryable=False):
+    def __init__(self, message, code=None, retryable=False, item_error=False):
         super().__init__(message)
         self.code = code
         self.retryable = retryable
+        self.item_error = item_error
 
 
 class MutationDuringPagination(Exception):
@@ -47,10 +48,9 @@ class Timings:
     decode: float = 0.0
     stage: float = 0.0
     apply: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
-def fetch_page(client, access_token, cursor, timings, paginating):
+def fetch_page(client, access_token, cursor, timings):
     """One /transactions/sync call, retried with backoff on rate limits, 5xx and timeouts."""
     config = current_app.config
     attempts = config.get("SYNC_MAX_ATTEMPTS", 4)
@@ -78,8 +78,8 @@ def fetch_page(client, access_token, cursor, timings, paginating):
                 raise CursorNotForItem() from None
             retryable = exc.status in (429, 500, 502, 503, 504) or exc.status == 0 or code in RETRYABLE_CODES
             error = SyncError(message or f"Plaid answered HTTP {exc.status}", code or f"HTTP_{exc.status}",
-                              retryable=retryable)
-            error.item_error = error_type == "ITEM_ERROR" or code in ITEM_STATUS_BY_CODE
+                              retryable=retryable,
+                              item_error=error_type == "ITEM_ERROR" or code in ITEM_STATUS_BY_CODE)
         except MalformedResponse as exc:
             raise SyncError(f"Plaid sent a malformed response: {exc}", "MALFORMED_RESPONSE") from None
         except Exception as exc:  # noqa: BLE001 (urllib3 raises its own hierarchy)

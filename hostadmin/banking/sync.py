@@ -30,8 +30,13 @@ from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
 log = logging.getLogger("hostadmin.banking.sync")
 
 MAX_MUTATION_RESTARTS = 5
+
+
 class LockLost(SyncError):
     """Another worker took over the item's expired lock; this run's work is discarded."""
+
+    def __init__(self):
+        super().__init__("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
 
 
 def run_locked_sync(item_id, trigger="manual", client=None, on_acquired=None):
@@ -52,8 +57,7 @@ def run_locked_sync(item_id, trigger="manual", client=None, on_acquired=None):
     runs = []
     try:
         while True:
-            item = db.session.get(PlaidItem, item_id)
-            db.session.refresh(item)
+            item = db.session.get(PlaidItem, item_id, populate_existing=True)
             runs.append(sync_item(item, client or get_client(), trigger=trigger, lock_token=token))
             if locks.release_unless_requested(item_id, token):
                 token = None
@@ -142,7 +146,7 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
     pages = 0
     known_currency = {a.plaid_account_id: a.currency for a in item.accounts}
     while True:
-        page = fetch_page(client, access_token, cursor, timings, paginating=pages > 0)
+        page = fetch_page(client, access_token, cursor, timings)
         pages += 1
         started = time.perf_counter()
         for account in page.accounts:
@@ -166,7 +170,7 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
         spool.add("removed", [(r.transaction_id, r.account_id) for r in page.removed])
         timings.stage += time.perf_counter() - started
         if lock_token and not locks.extend(item.id, lock_token):
-            raise LockLost("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
+            raise LockLost()
         cursor = page.next_cursor
         if not page.has_more:
             progress.pages = pages
@@ -182,7 +186,7 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_to
             select(PlaidItem.id).where(PlaidItem.id == item.id, PlaidItem.sync_lock_token == lock_token)
             .with_for_update()).first()
         if owned is None:
-            raise LockLost("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
+            raise LockLost()
     writer = RowWriter(tx_import, run.id, account_map(item, page_accounts))
     for chunk in spool.read("added"):
         writer.upsert(chunk)
@@ -209,14 +213,14 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_to
     run.finished_at = now
     db.session.commit()
     run.timings.apply += time.perf_counter() - started
-    log.info("item %s synced: %s pages, +%s ~%s -%s (dup %s, invalid %s, restarts %s)", item.id, run.pages,
-             run.added, run.modified, run.removed, run.duplicates, run.invalid, run.restarts)
+    log.info("item %s synced: %s pages, +%s ~%s -%s (dup %s, invalid %s, restarts %s, unsynced accounts %s)",
+             item.id, run.pages, run.added, run.modified, run.removed, run.duplicates, run.invalid, run.restarts,
+             counts.skipped_unsynced)
     return run
 
 
 def _finish(run, item, progress, outcome, error):
     """Record a run that did not apply anything, and the item status an item error calls for."""
-    timings = getattr(run, "timings", None)
     progress.record_on(run)
     run.outcome = outcome.value
     run.finished_at = utcnow()
@@ -225,7 +229,7 @@ def _finish(run, item, progress, outcome, error):
     item = db.session.get(PlaidItem, item.id)
     item.last_sync_error = f"{error.code}: {error}"
     status = ITEM_STATUS_BY_CODE.get(error.code)
-    if status is None and (error.code in NEEDS_USER_CODES or getattr(error, "item_error", False)):
+    if status is None and (error.code in NEEDS_USER_CODES or error.item_error):
         status = ItemStatus.ERROR
     if status is not None and item.status != ItemStatus.DISCONNECTED.value:
         item.status = status.value
@@ -233,7 +237,6 @@ def _finish(run, item, progress, outcome, error):
         item.error_message = str(error)
         item.status_changed_at = run.finished_at
     db.session.commit()
-    run.timings = timings or Timings()
     log.warning("item %s sync %s: %s %s", item.id, outcome.value, error.code, error)
     return run
 

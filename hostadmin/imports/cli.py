@@ -1,26 +1,19 @@
 """`flask imports …` commands."""
 import csv
 import sys
-from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hostadmin.banking.decode import MINOR_UNIT_DIGITS
 from hostadmin.banking.models import BankAccount
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRow, TransactionsImport
+from hostadmin.money import major_units
 
 imports_cli = AppGroup("imports", help="Transactions imports and their rows.")
 CSV_COLUMNS = ["source_id", "account_id", "date", "amount", "currency", "description", "merchant_name",
                "pending", "status", "removed", "note"]
-
-
-def major_units(amount, currency):
-    """1234, "USD" -> "12.34"; -500 -> "-5.00" (exact, no floats)."""
-    digits = MINOR_UNIT_DIGITS.get(currency, 2)
-    return f"{Decimal(amount).scaleb(-digits):.{digits}f}"
 
 
 @imports_cli.command("rows")

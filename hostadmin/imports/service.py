@@ -19,6 +19,7 @@ from hostadmin.ledger import service as ledger
 from hostadmin.ledger.models import (
     AccountKind, Expense, ExpenseStatus, LedgerTransaction, Order, OrderKind, OrderStatus,
 )
+from hostadmin.money import major_units
 
 PENDING, LINKED, IGNORED, ON_HOLD = (s.value for s in
                                      (RowStatus.PENDING, RowStatus.LINKED, RowStatus.IGNORED, RowStatus.ON_HOLD))
@@ -130,18 +131,9 @@ def link_order(host, user, row, order_id):
     if order.status != OrderStatus.PENDING.value:
         raise TriageError(f"Order #{order.id} is {order.status.lower()}, not expected any more.")
     _check_match(row, order.amount, order.currency, incoming=True, what=f"order #{order.id}")
-    before = snapshot(row)
-    try:
-        _claim(row)
-        group = ledger.record_order_paid(order, cleared_at=cleared_at_of(row), created_by=user)
-    except ledger.LedgerError as error:
-        db.session.rollback()
-        raise TriageError(str(error)) from None
-    _mark_linked(row, group, order=order, collective_id=order.to_account_id)
-    audit.record(host, user, "import_row.link_order", row, before=before, after=snapshot(row),
-                 data={"order_id": order.id, "cleared_at": cleared_at_of(row).isoformat()})
-    db.session.commit()
-    return row
+    return _pay_and_link(host, user, row, lambda **when: ledger.record_order_paid(order, **when),
+                         "import_row.link_order", {"order_id": order.id},
+                         order=order, collective_id=order.to_account_id)
 
 
 def link_expense(host, user, row, expense_id):
@@ -154,16 +146,23 @@ def link_expense(host, user, row, expense_id):
     if expense.status != ExpenseStatus.APPROVED.value:
         raise TriageError(f"Expense #{expense.id} is {expense.status.lower()}, not waiting for payment.")
     _check_match(row, expense.amount, expense.currency, incoming=False, what=f"expense #{expense.id}")
+    return _pay_and_link(host, user, row, lambda **when: ledger.record_expense_paid(expense, **when),
+                         "import_row.link_expense", {"expense_id": expense.id},
+                         expense=expense, collective_id=expense.collective_id)
+
+
+def _pay_and_link(host, user, row, pay, action, data, **link):
+    """Claim the row, pay (`pay(cleared_at=, created_by=)` writes the ledger group), link, audit, commit."""
     before = snapshot(row)
     try:
         _claim(row)
-        group = ledger.record_expense_paid(expense, cleared_at=cleared_at_of(row), created_by=user)
+        group = pay(cleared_at=cleared_at_of(row), created_by=user)
     except ledger.LedgerError as error:
         db.session.rollback()
         raise TriageError(str(error)) from None
-    _mark_linked(row, group, expense=expense, collective_id=expense.collective_id)
-    audit.record(host, user, "import_row.link_expense", row, before=before, after=snapshot(row),
-                 data={"expense_id": expense.id, "cleared_at": cleared_at_of(row).isoformat()})
+    _mark_linked(row, group, **link)
+    audit.record(host, user, action, row, before=before, after=snapshot(row),
+                 data={**data, "cleared_at": cleared_at_of(row).isoformat()})
     db.session.commit()
     return row
 
@@ -204,8 +203,8 @@ def _check_match(row, amount, currency, *, incoming, what):
     if not incoming and row.amount >= 0:
         raise TriageError(f"This row is money coming in; {what} is a payment out.")
     if abs(row.amount) != amount or row.currency != currency:
-        raise TriageError(f"The amounts differ: the bank line is {abs(row.amount) / 100:.2f} {row.currency}, "
-                          f"{what} is {amount / 100:.2f} {currency}.")
+        raise TriageError(f"The amounts differ: the bank line is {major_units(abs(row.amount), row.currency)} "
+                          f"{row.currency}, {what} is {major_units(amount, currency)} {currency}.")
 
 
 def _claim(row):

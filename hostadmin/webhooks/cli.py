@@ -19,7 +19,8 @@ def webhooks_cli():
 def update_urls(force):
     """Point every connected item's webhook at PUBLIC_BASE_URL/webhooks/plaid (run after it changes)."""
     from hostadmin.banking.plaid_client import get_client
-    from hostadmin.webhooks.upkeep import update_webhook_urls, webhook_url
+    from hostadmin.banking.connect import webhook_url
+    from hostadmin.webhooks.upkeep import update_webhook_urls
 
     click.echo(f"webhook URL: {webhook_url()}")
     results = update_webhook_urls(get_client(), force=force)

@@ -3,13 +3,13 @@ from dataclasses import dataclass
 
 import plaid
 import urllib3
-from flask import current_app
 from plaid.model.item_webhook_update_request import ItemWebhookUpdateRequest
 from sqlalchemy import select
 
+from hostadmin.banking.connect import webhook_url
 from hostadmin.banking.crypto import decrypt_token
 from hostadmin.banking.models import ItemStatus, PlaidItem
-from hostadmin.banking.plaid_client import MALFORMED_RESPONSE_ERRORS, TIMEOUT, plaid_error
+from hostadmin.banking.plaid_client import MALFORMED_RESPONSE_ERRORS, plaid_error, timeout
 from hostadmin.extensions import db
 
 
@@ -17,11 +17,6 @@ from hostadmin.extensions import db
 class UrlUpdate:
     item: PlaidItem
     result: str  # "updated", "unchanged", or the error
-
-
-def webhook_url():
-    """Where Plaid must send this deployment's webhooks."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/webhooks/plaid"
 
 
 def update_webhook_urls(client, force=False):
@@ -36,7 +31,7 @@ def update_webhook_urls(client, force=False):
             continue
         request = ItemWebhookUpdateRequest(access_token=decrypt_token(item.access_token_encrypted), webhook=url)
         try:
-            client.item_webhook_update(request, _request_timeout=TIMEOUT)
+            client.item_webhook_update(request, _request_timeout=timeout())
         except plaid.ApiException as exc:
             code, _, message = plaid_error(exc)
             results.append(UrlUpdate(item, f"failed: {code or exc.status} {message}"))

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from hostadmin.money import major_units
+from hostadmin.money import format_money
 
 log = logging.getLogger("hostadmin.web")
 
@@ -84,16 +84,6 @@ def install_error_pages(app):
                   exc_info=(type(original), original, original.__traceback__))
         return render_error(500, "Something went wrong",
                             f"The error was logged with reference {getattr(g, 'request_id', '-')}.")
-
-
-def format_money(minor_units, currency):
-    """12345, "USD" -> "$123.45"; integers in, text out, no floats on the way."""
-    if minor_units is None:
-        return ""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}.get(currency)
-    sign = "-" if minor_units < 0 else ""
-    amount = major_units(abs(int(minor_units)), currency, grouping=True)
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
 def install_template_helpers(app):

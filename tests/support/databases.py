@@ -4,6 +4,7 @@ SQLite: the migrated file is a template copied per test. PostgreSQL: the
 schema is rebuilt from migrations once, and every table is truncated after
 each test (TRUNCATE does not fire the ledger's row trigger).
 """
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from config import TestConfig, normalise_database_url
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# TEST_POSTGRES_URL lets parallel runs on one machine each use their own database.
+DEFAULT_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def is_postgres(url):

@@ -65,9 +65,15 @@ class Config:
     SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "600"))
     PLAID_TIMEOUT = (5, 60)  # plaid-python has no default timeout
 
-    # Failed logins allowed per email and per client address within the window.
+    # Login attempts allowed per (email, client address) and per client address within the window
+    # (a successful login clears its email's count). Counted in Redis (auth/throttle.py).
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_ATTEMPTS_PER_ADDRESS = 30
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    # Proxies in front of the app that set X-Forwarded-For/-Proto (0: use the connection's address).
+    TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
+    # A session unused for this long ends.
+    SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "120"))
 
     @classmethod
     def validate(cls):

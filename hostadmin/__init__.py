@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import INSTANCE_DIR, config_from_environment
 
@@ -24,6 +25,11 @@ def create_app(config=None, overrides=None):
     app.config.from_object(config)
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address and scheme come from the X-Forwarded-For/-Proto headers that this
+        # many proxies add; X-Forwarded-Host is not trusted (a proxy may pass a client's through).
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     register_extensions(app)
     register_blueprints(app)
@@ -34,7 +40,8 @@ def create_app(config=None, overrides=None):
 
 
 def register_extensions(app):
-    from hostadmin.extensions import csrf, db, htmx, login_manager, migrate, queues
+    from hostadmin.extensions import csrf, db, htmx, limiter, login_manager, migrate, queues
+    from hostadmin.queueing import limits_storage_uri
     from hostadmin.ledger import guards  # noqa: F401  (installs the immutability guard)
     from hostadmin import models  # noqa: F401  (every model, for Alembic and relationships)
 
@@ -43,15 +50,15 @@ def register_extensions(app):
     csrf.init_app(app)
     htmx.init_app(app)
     queues.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config.get("REDIS_URL")))
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        from hostadmin.auth.models import User
-        return db.session.get(User, int(user_id))
+    from hostadmin.auth.sessions import load_user
+    login_manager.user_loader(load_user)
 
 
 @event.listens_for(Engine, "connect")
@@ -68,12 +75,14 @@ def _tune_sqlite(dbapi_connection, record):
 
 def register_blueprints(app):
     from hostadmin.auth.routes import bp as auth_bp
+    from hostadmin.auth.sessions import expire_idle_session
     from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.imports.routes import bp as imports_bp
     from hostadmin.web import require_login
     from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
+    app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
     for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp):
         app.register_blueprint(bp)

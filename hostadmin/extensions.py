@@ -1,4 +1,6 @@
 """Extension singletons, bound to the app in create_app()."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,5 +24,8 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Storage (Redis) comes from RATELIMIT_STORAGE_URI, set from REDIS_URL in create_app. No default
+# limits: each use names its own (login throttling in auth/throttle.py).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 queues = Queues()

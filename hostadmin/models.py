@@ -1,6 +1,6 @@
 """Imports every feature's models so the metadata (and Alembic) sees all tables."""
 from hostadmin.audit.models import AuditEntry  # noqa: F401
-from hostadmin.auth.models import HostMember, LoginFailure, User  # noqa: F401
+from hostadmin.auth.models import HostMember, User  # noqa: F401
 from hostadmin.banking.models import BankAccount, LinkTokenGrant, PlaidItem  # noqa: F401
 from hostadmin.imports.models import ImportRow, ImportRun, TransactionsImport  # noqa: F401
 from hostadmin.ledger.models import Account, Expense, Host, LedgerTransaction, Order  # noqa: F401

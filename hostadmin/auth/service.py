@@ -1,22 +1,16 @@
-"""Authentication, rate limiting of failed logins, and user/membership management."""
-from datetime import timedelta
-
+"""Authentication, session invalidation, and user/membership management."""
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hostadmin.auth.models import HostMember, LoginFailure, Role, User
-from hostadmin.clock import utcnow
+from hostadmin.auth import throttle
+from hostadmin.auth.models import HostMember, Role, User
+from hostadmin.auth.throttle import LoginThrottled  # noqa: F401  (raised by authenticate)
 from hostadmin.extensions import db
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Host
 
-# Checked against when the email is unknown, so both paths cost one hash.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
-
-
-class LoginThrottled(Exception):
-    """Too many recent failures for this email or address."""
+_dummy_hashes = {}
 
 
 def hash_password(password):
@@ -25,30 +19,52 @@ def hash_password(password):
     return generate_password_hash(password, method=method)
 
 
+def dummy_hash():
+    """A hash made like real ones, checked when the email is unknown so both paths cost the same."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = hash_password("not-a-real-password")
+    return _dummy_hashes[method]
+
+
 def authenticate(email, password, remote_addr):
     """The active user with these credentials, or None; raises LoginThrottled when rate limited.
 
     A wrong password and an unknown email look the same to the caller.
     """
     email = (email or "").strip().lower()
-    config = current_app.config
-    since = utcnow() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    recent = db.session.scalar(
-        select(func.count()).select_from(LoginFailure)
-        .where(LoginFailure.at >= since,
-               or_(LoginFailure.email == email, LoginFailure.remote_addr == remote_addr)))
-    if recent >= config["LOGIN_MAX_FAILURES"]:
-        raise LoginThrottled()
-
+    throttle.take_attempt(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else dummy_hash(), password or "")
     if user and ok and user.is_active:
-        db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-        db.session.commit()
+        throttle.forget_failures(email, remote_addr)
         return user
-    db.session.add(LoginFailure(email=email[:254], remote_addr=(remote_addr or "")[:64], at=utcnow()))
-    db.session.commit()
     return None
+
+
+def end_sessions(user):
+    """End every session of the user, on every device: their cookies name the old version."""
+    user.session_version = User.session_version + 1
+    db.session.flush()
+    db.session.refresh(user, ["session_version"])
+
+
+def change_password(user, password):
+    """Set a new password; every existing session ends."""
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def deactivate(user):
+    """The user can no longer sign in; every existing session ends."""
+    user.active = False
+    end_sessions(user)
+
+
+def _check_password(password):
+    if not password or len(password) < 8:
+        raise ValidationError("password must be at least 8 characters", "password")
 
 
 def create_user(email, password, host_slug, role, name=""):
@@ -60,8 +76,7 @@ def create_user(email, password, host_slug, role, name=""):
         role = Role((role or "").upper())
     except ValueError:
         raise ValidationError(f"role must be ADMIN or ACCOUNTANT, not {role!r}", "role") from None
-    if not password or len(password) < 8:
-        raise ValidationError("password must be at least 8 characters", "password")
+    _check_password(password)
     host = db.session.scalar(select(Host).where(Host.slug == host_slug))
     if host is None:
         raise ValidationError(f"no host with slug {host_slug!r}", "host")

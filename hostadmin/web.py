@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
+from hostadmin.csp import content_security_policy
 from hostadmin.money import format_money
 
 log = logging.getLogger("hostadmin.web")
@@ -35,8 +36,9 @@ def install_request_ids(app):
     @app.after_request
     def add_headers(response):
         response.headers["X-Request-ID"] = getattr(g, "request_id", "-")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors 'none' for old browsers
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.headers.get("HX-Request"):
             response.headers.add("Vary", "HX-Request")

@@ -1,11 +1,11 @@
 """`flask imports …` commands."""
-import csv
 import sys
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from hostadmin import csvsafe
 from hostadmin.banking.models import BankAccount
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRow, TransactionsImport
@@ -25,7 +25,7 @@ def rows(item_id, fmt):
 
     item = item_by_id(item_id)
     tx_import = db.session.scalar(select(TransactionsImport).where(TransactionsImport.plaid_item_id == item.id))
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csvsafe.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     if tx_import is None:
         return

@@ -200,3 +200,21 @@ def test_logout_needs_post_with_csrf_and_signs_out(client, admin, login_as):
     response = client.post_with_csrf("/logout")
     assert response.status_code == 302
     assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_with_redis_unreachable_logins_work_and_are_still_throttled(databases, redis_url, tmp_path):
+    from tests.conftest import build_app, finish_app
+
+    app, _ = build_app(databases, redis_url, tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
+    with app.app_context():
+        from hostadmin.extensions import db
+        make_user(make_host(slug="river"), Role.ADMIN, email="admin@river.org")
+        db.session.commit()
+        client = app.test_client()
+        address = {"REMOTE_ADDR": "192.0.2.200"}
+        assert client.login("admin@river.org", PASSWORD, environ_base=address).status_code == 302
+        client.post_with_csrf("/logout", environ_base=address)
+        for _ in range(5):
+            assert client.login("admin@river.org", "guess", environ_base=address).status_code == 401
+        assert client.login("admin@river.org", PASSWORD, environ_base=address).status_code == 429
+    finish_app(app, databases)

@@ -100,3 +100,21 @@ def test_exit_button_calls_on_exit(chromium, server, api):
     finally:
         host.shutdown()
         host.server_close()
+
+
+def test_exit_from_an_invalid_token_reports_the_error(chromium, server, api):
+    host = serve_host_page(HOST_PAGE % {"emulator": server.url, "token": "link-sandbox-no-such-token"})
+    try:
+        page = chromium.new_page()
+        page.goto(f"http://localhost:{host.server_port}/")
+        page.click("#open")
+        frame = page.frame_locator("#plaid-local-link-iframe")
+        message = frame.locator("#error").inner_text()
+        frame.locator("#exit").click()
+        page.wait_for_function("window.exited !== undefined", timeout=10_000)
+        error = page.evaluate("window.exited.err")
+        page.close()
+    finally:
+        host.shutdown()
+        host.server_close()
+    assert error == {"error_code": "INVALID_LINK_TOKEN", "error_message": message}

@@ -1,0 +1,38 @@
+/* plaid_local: the emulated Link page's behaviour. Values come from data attributes, never from
+   JavaScript written by a template. */
+(function () {
+  "use strict";
+  function post(message) {
+    message.source = "plaid-local-link";
+    if (window.parent !== window) { window.parent.postMessage(message, "*"); }
+  }
+  var exit = document.getElementById("exit");
+  exit.addEventListener("click", function () {
+    if (exit.dataset.error !== undefined) {
+      post({type: "exit", error: {error_code: "INVALID_LINK_TOKEN", error_message: exit.dataset.error}});
+    } else {
+      post({type: "exit", error: null, metadata: {status: "requires_credentials", link_session_id: null}});
+    }
+  });
+  var form = document.getElementById("link-form");
+  if (!form) { return; }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var chosen = [];
+    document.querySelectorAll("input[name=account]:checked:not(:disabled)").forEach(function (el) {
+      chosen.push(el.value);
+    });
+    var institution = document.querySelector("input[name=institution]:checked");
+    fetch(form.dataset.completeUrl, {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({link_token: form.dataset.token, institution_id: institution && institution.value,
+                            accounts: chosen})
+    }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+      .then(function (res) {
+        if (!res[0]) { document.getElementById("result").textContent = res[1].error_message; return; }
+        document.getElementById("result").textContent = "Connected: " + res[1].public_token;
+        post({type: "event", event: "HANDOFF", metadata: res[1].metadata});
+        post({type: "success", public_token: res[1].public_token, metadata: res[1].metadata});
+      });
+  });
+})();

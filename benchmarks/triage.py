@@ -187,7 +187,6 @@ def cleanup(db, ids):
     start = time.perf_counter()
     for statement in (
         "DELETE FROM import_rows WHERE host_id = :host",
-        "DELETE FROM login_failures WHERE email LIKE 'bench-triage-%'",
         "DELETE FROM import_runs WHERE host_id = :host",
         "DELETE FROM audit_log WHERE host_id = :host",
         "DELETE FROM transactions_imports WHERE host_id = :host",

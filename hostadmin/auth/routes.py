@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from hostadmin.auth import service, sessions
+from hostadmin.auth import service, sessions, throttle
 from hostadmin.auth.forms import LoginForm
 from hostadmin.extensions import db
 
@@ -20,7 +20,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.email.data, form.password.data, request.remote_addr)
-        except service.LoginThrottled:
+        except throttle.LoginThrottled:
             form.form_errors.append("Too many failed attempts. Wait 15 minutes and try again.")
             status = 429
         else:
@@ -38,7 +38,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    service.end_sessions(current_user)
+    service.end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
     flash("You are signed out.", "info")

@@ -5,7 +5,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from hostadmin.auth import throttle
 from hostadmin.auth.models import HostMember, Role, User
-from hostadmin.auth.throttle import LoginThrottled  # noqa: F401  (raised by authenticate)
 from hostadmin.extensions import db
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Host
@@ -28,7 +27,7 @@ def dummy_hash():
 
 
 def authenticate(email, password, remote_addr):
-    """The active user with these credentials, or None; raises LoginThrottled when rate limited.
+    """The active user with these credentials, or None; raises throttle.LoginThrottled when rate limited.
 
     A wrong password and an unknown email look the same to the caller.
     """

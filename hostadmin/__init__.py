@@ -34,7 +34,8 @@ def create_app(config=None, overrides=None):
 
 
 def register_extensions(app):
-    from hostadmin.extensions import csrf, db, htmx, login_manager, migrate, queues
+    from hostadmin.extensions import csrf, db, htmx, limiter, login_manager, migrate, queues
+    from hostadmin.queueing import limits_storage_uri
     from hostadmin.ledger import guards  # noqa: F401  (installs the immutability guard)
     from hostadmin import models  # noqa: F401  (every model, for Alembic and relationships)
 
@@ -43,6 +44,8 @@ def register_extensions(app):
     csrf.init_app(app)
     htmx.init_app(app)
     queues.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config.get("REDIS_URL")))
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

@@ -1,4 +1,6 @@
 """Extension singletons, bound to the app in create_app()."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,3 +26,5 @@ csrf = CSRFProtect()
 htmx = Htmx()
 
 queues = Queues()
+# Only the routes that ask for a limit get one (no default limits).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

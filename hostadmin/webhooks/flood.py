@@ -6,6 +6,7 @@ minute become webhook_events rows. Counts live 25 hours (per minute for the
 last hour, per hour for the day) and the Webhooks page shows them.
 """
 import ipaddress
+from datetime import datetime, timezone
 import logging
 import threading
 
@@ -61,9 +62,10 @@ def worth_a_sample(count):
 
 
 def recent_counts(minutes=60):
-    """{minute start (datetime): {reason: count}} for the last `minutes` minutes with any refusal, oldest first."""
-    from datetime import datetime, timezone
+    """{minute start (datetime): {reason: count}} for the last `minutes` minutes with any refusal, oldest first.
 
+    Raises redis.RedisError when Redis cannot be read.
+    """
     now_minute = int(utcnow().timestamp() // 60)
     span = range(now_minute - minutes + 1, now_minute + 1)
     found = _read([BY_MINUTE.format(minute=m) for m in span])
@@ -75,8 +77,8 @@ def summary():
     now = utcnow().timestamp()
     minute, hour = int(now // 60), int(now // 3600)
     try:
-        by_minute = _read([BY_MINUTE.format(minute=m) for m in range(minute - 59, minute + 1)], strict=True)
-        by_hour = _read([BY_HOUR.format(hour=h) for h in range(hour - 23, hour + 1)], strict=True)
+        by_minute = _read([BY_MINUTE.format(minute=m) for m in range(minute - 59, minute + 1)])
+        by_hour = _read([BY_HOUR.format(hour=h) for h in range(hour - 23, hour + 1)])
     except redis.RedisError:
         return None
     totals = {}
@@ -92,16 +94,11 @@ def summary():
     return sorted(((reason, *row) for reason, row in totals.items()), key=lambda r: (-r[3], -r[2], r[0]))
 
 
-def _read(keys, strict=False):
-    try:
-        pipe = _redis().pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
-        found = pipe.execute()
-    except redis.RedisError:
-        if strict:
-            raise
-        return [{} for _ in keys]
+def _read(keys):
+    pipe = _redis().pipeline(transaction=False)
+    for key in keys:
+        pipe.hgetall(key)
+    found = pipe.execute()
     return [{_text(k): int(v) for k, v in counts.items()} for counts in found]
 
 

@@ -79,7 +79,7 @@ def precheck(raw_body, token, now_ts):
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, (int, float)):
         raise VerificationError("iat is not a number")
-    # Written as a range check so NaN (which every comparison refuses) cannot slip through.
+    # Written as ranges, which also refuse a NaN should one ever get past the parser.
     if not now_ts - MAX_AGE_SECONDS <= iat:
         raise VerificationError("iat older than 5 minutes")
     if not iat <= now_ts + MAX_FUTURE_SECONDS:

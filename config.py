@@ -65,6 +65,14 @@ class Config:
     SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "600"))
     PLAID_TIMEOUT = (5, 60)  # plaid-python has no default timeout
 
+    # Flask-Limiter (hostadmin.extensions.limiter) keeps its counts in REDIS_URL's Redis (create_app),
+    # in this process's memory while Redis is down. A moving window, so a burst cannot use two windows.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "hostadmin-limits"
+    # Refused webhook requests one client address (IPv6: its /64) may make before it gets 429s.
+    WEBHOOK_REFUSALS_PER_CLIENT = _env("WEBHOOK_REFUSALS_PER_CLIENT", "20 per minute")
+
     # Login attempts allowed per (email, client address) and per client address within the window
     # (a successful login clears its email's count). Counted in Redis (auth/throttle.py).
     LOGIN_MAX_FAILURES = 5

@@ -1,11 +1,15 @@
-"""Benchmark: webhook acknowledgement under load, and SYNC_UPDATES_AVAILABLE -> rows visible.
+"""Benchmark: webhook acknowledgement under load, under a flood of forgeries, and SYNC_UPDATES_AVAILABLE -> rows.
 
 gunicorn (2 workers × 4 threads, as the Procfile) serves the app on loopback;
 an open-loop generator sends signed SYNC_UPDATES_AVAILABLE webhooks at a fixed
 rate (latency is measured from each request's scheduled time, so a stalled
-server cannot hide queueing). Then one `flask worker` runs and we time a
-webhook for 10 new transactions until those rows are in the database.
-Environment: BENCH_WEBHOOK_RATE (200), BENCH_WEBHOOK_SECONDS (30),
+server cannot hide queueing). Then a flood of forged webhooks (one heavy client
+and many addresses, random kids among them) with genuine webhooks sent from
+Plaid's own address in the middle, and the signing key rotated halfway. Then
+one `flask worker` runs and we time a webhook for 10 new transactions until
+those rows are in the database.
+Environment: BENCH_WEBHOOK_RATE (200), BENCH_WEBHOOK_SECONDS (30), BENCH_FLOOD_RATE (300),
+BENCH_FLOOD_SECONDS (20), BENCH_WEBHOOK_PARTS (ack,flood,rows),
 BENCH_DATABASE_URL (PostgreSQL hostadmin_bench_webhooks; SQLite if none answers).
 """
 import http.client
@@ -28,6 +32,11 @@ SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", "30"))
 ITEMS = 20
 SENDERS = 32
 LATENCY_TRIALS = 10
+FLOOD_RATE = int(os.environ.get("BENCH_FLOOD_RATE", "300"))
+FLOOD_SECONDS = int(os.environ.get("BENCH_FLOOD_SECONDS", "20"))
+FLOOD_ADDRESSES = 200  # 127.0.1.1 … : loopback answers on all of 127/8
+GENUINE_RATE = 20
+PARTS = os.environ.get("BENCH_WEBHOOK_PARTS", "ack,flood,rows").split(",")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hostadmin_bench_webhooks")
 
 
@@ -54,8 +63,12 @@ def main():
                      f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], env, workdir / "gunicorn.log")
         try:
             wait_for(f"{base_url}/healthz")
-            acknowledgement(app, plaid, base_url)
-            rows_visible(app, plaid, env, workdir)
+            if "ack" in PARTS:
+                acknowledgement(app, plaid, base_url)
+            if "flood" in PARTS:
+                flood(app, plaid, base_url)
+            if "rows" in PARTS:
+                rows_visible(app, plaid, env, workdir)
         finally:
             stop(web)
     redis.shutdown()
@@ -184,7 +197,155 @@ def ms(values, percentile):
     return f"{ordered[min(len(ordered) - 1, int(len(ordered) * percentile / 100))] * 1000:.1f} ms"
 
 
-# -- part 2: webhook -> rows visible ------------------------------------------------------------
+# -- part 2: a flood of forgeries with genuine webhooks in the middle -----------------------------------
+def flood(app, plaid, base_url):
+    import uuid
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from sqlalchemy import func, select
+
+    from hostadmin.banking.crypto import encrypt_token
+    from hostadmin.banking.models import PlaidItem
+    from hostadmin.extensions import db
+    from hostadmin.ledger.accounts import create_host
+    from hostadmin.plaid_local.signing import webhook_body
+    from hostadmin.webhooks.models import WebhookEvent
+
+    with app.app_context():
+        host = create_host("bench-flood", "Bench Flood", "USD")
+        db.session.flush()
+        db.session.add(PlaidItem(host_id=host.id, plaid_item_id="bench-flood-item", institution_name="Bench Bank",
+                                 access_token_encrypted=encrypt_token("access-sandbox-bench-flood")))
+        db.session.commit()
+    genuine_body = webhook_body({"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+                                 "item_id": "bench-flood-item", "environment": "sandbox"})
+    keys = plaid.emulator.keys
+    post_once(base_url, genuine_body, keys.sign(genuine_body))  # the current key is cached before the flood
+    with app.app_context():
+        last_id = db.session.scalar(select(func.max(WebhookEvent.id)))
+    # Forgeries an attacker can make without Plaid's key: a random kid on an otherwise perfect token
+    # (each may cost a key fetch), alg none, no header at all.
+    throwaway = ec.generate_private_key(ec.SECP256R1())
+    forged_body = webhook_body({"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+                                "item_id": "bench-flood-item", "environment": "sandbox"})
+    random_kids = [keys.sign(forged_body, kid=str(uuid.uuid4()), key=throwaway) for _ in range(FLOOD_RATE * FLOOD_SECONDS // 3 + 1)]
+    alg_none = ".".join([_b64(b'{"alg":"none","kid":"k","typ":"JWT"}'), _b64(b'{"iat":1}'), ""])
+
+    total = FLOOD_RATE * FLOOD_SECONDS
+    port = int(base_url.rsplit(":", 1)[1])
+    statuses, lock, counter = {}, threading.Lock(), itertools.count()
+    start = time.perf_counter() + 0.5
+
+    def forger():
+        connections = {}
+        while True:
+            with lock:
+                index = next(counter)
+            if index >= total:
+                break
+            delay = start + index / FLOOD_RATE - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            # Half from one heavy client, half spread over many addresses.
+            address = "127.0.0.2" if index % 2 else f"127.0.1.{index // 2 % FLOOD_ADDRESSES + 1}"
+            kind = index % 3
+            headers = {"Content-Type": "application/json"}
+            if kind == 0:
+                headers["Plaid-Verification"] = random_kids[index // 3]
+            elif kind == 1:
+                headers["Plaid-Verification"] = alg_none
+            status = request(connections, port, address, forged_body, headers, keep=address == "127.0.0.2")
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+        for connection in connections.values():
+            connection.close()
+
+    genuine = {"latency": [], "service": [], "errors": [], "rotated": None}
+
+    def plaid_sender():
+        connections = {}
+        first, last = int(FLOOD_SECONDS * GENUINE_RATE / 4), int(FLOOD_SECONDS * GENUINE_RATE * 3 / 4)
+        rotate_at = (first + last) // 2
+        for index in range(first, last):  # the middle half of the flood
+            scheduled = start + index / GENUINE_RATE
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            if index == rotate_at:
+                keys.rotate()  # Plaid rotates its key mid-flood: the next webhook carries a kid never seen
+            token = keys.sign(genuine_body)
+            sent = time.perf_counter()
+            status = request(connections, port, "127.0.0.1", genuine_body,
+                             {"Content-Type": "application/json", "Plaid-Verification": token})
+            genuine["latency"].append(time.perf_counter() - scheduled)
+            genuine["service"].append(time.perf_counter() - sent)
+            if index == rotate_at:
+                genuine["rotated"] = (status, (time.perf_counter() - scheduled) * 1000)
+            if status != 200:
+                genuine["errors"].append(status)
+        for connection in connections.values():
+            connection.close()
+
+    threads = [threading.Thread(target=forger) for _ in range(SENDERS)] + [threading.Thread(target=plaid_sender)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    with app.app_context():
+        from hostadmin.extensions import queues
+        queues.get("sync").empty()
+        new = select(func.count()).select_from(WebhookEvent).where(WebhookEvent.id > last_id)
+        written = db.session.scalar(new)
+        verified = db.session.scalar(new.where(WebhookEvent.verified.is_(True)))
+        try:
+            from hostadmin.webhooks import flood as refusals
+            counted = {reason: hour for reason, _, hour, _ in refusals.summary() or []}
+        except ImportError:  # a checkout from before refusals were counted
+            counted = "not counted"
+    latency = genuine["latency"]
+    print(f"flood: {total} forged webhooks at {FLOOD_RATE}/s for {FLOOD_SECONDS} s (achieved {total / elapsed:.0f}/s; "
+          f"half from one address, half from {FLOOD_ADDRESSES}; a third with random kids), "
+          f"{len(latency)} genuine ones at {GENUINE_RATE}/s in the middle, key rotated halfway")
+    print(f"  forged answered: {dict(sorted((str(k), v) for k, v in statuses.items()))}")
+    print(f"  genuine: {len(latency) - len(genuine['errors'])} of {len(latency)} accepted "
+          f"{sorted(set(map(str, genuine['errors'])))[:5]}; latency from scheduled send p50 {ms(latency, 50)} "
+          f"p99 {ms(latency, 99)} max {max(latency) * 1000:.1f} ms; server time p50 {ms(genuine['service'], 50)} "
+          f"p99 {ms(genuine['service'], 99)}")
+    print(f"  machine load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"  first webhook signed with the rotated key: HTTP {genuine['rotated'][0]} in {genuine['rotated'][1]:.1f} ms")
+    print(f"  webhook_events rows written: {written} ({verified} verified, {written - verified} refusal samples); "
+          f"refusals counted in Redis: {counted}")
+
+
+def request(connections, port, address, body, headers, keep=True):
+    """POST from `address` (kept alive, or a connection of its own); the status or the exception's name."""
+    connection = connections.get(address) if keep else None
+    if connection is None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(address, 0))
+        if keep:
+            connections[address] = connection
+    try:
+        connection.request("POST", "/webhooks/plaid", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        connection.close()
+        connections.pop(address, None)
+        return type(exc).__name__
+    finally:
+        if not keep:
+            connection.close()
+
+
+def _b64(data):
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# -- part 3: webhook -> rows visible ------------------------------------------------------------
 def rows_visible(app, plaid, env, workdir):
     from sqlalchemy import func, select
 

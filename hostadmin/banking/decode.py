@@ -73,14 +73,14 @@ def decode_page(body: bytes) -> SyncPage:
     """Decode a /transactions/sync response body; MalformedResponse if it is not Plaid's shape."""
     try:
         return _page_decoder.decode(body)
-    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:  # deep nesting: RecursionError
         raise MalformedResponse(f"/transactions/sync response: {error}") from None
 
 
 def decode_transaction(raw: msgspec.Raw) -> Transaction:
     try:
         return _transaction_decoder.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:
         raise MalformedResponse(f"transaction in /transactions/sync response: {error}") from None
 
 

@@ -13,9 +13,10 @@ from plaid.api import plaid_api
 # Default (connect, read) timeout; the PLAID_TIMEOUT setting overrides it (see timeout()).
 TIMEOUT = (5, 60)
 ENVIRONMENT_HOSTS = {"sandbox": plaid.Environment.Sandbox, "production": plaid.Environment.Production}
-# What plaid-python raises for responses it cannot decode: malformed, not transient.
+# What plaid-python raises for responses it cannot decode: malformed, not transient
+# (RecursionError: JSON nested deeper than Python's stack).
 MALFORMED_RESPONSE_ERRORS = (TypeError, plaid.ApiValueError, plaid.ApiTypeError, plaid.ApiAttributeError,
-                             ValueError)
+                             ValueError, RecursionError)
 
 
 def build_client(config):
@@ -46,7 +47,7 @@ def plaid_error(exc):
     """(error_code, error_type, message) of a plaid.ApiException; codes are None if the body is not JSON."""
     try:
         body = json.loads(exc.body or "{}")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None, None, f"HTTP {exc.status} with a non-JSON body"
     if not isinstance(body, dict):
         return None, None, f"HTTP {exc.status}"

@@ -32,6 +32,26 @@ def update_urls(force):
         raise SystemExit(1)
 
 
+@webhooks_cli.command("refusals")
+@click.option("--minutes", type=click.IntRange(1, 24 * 60), default=60, show_default=True)
+@with_appcontext
+def refusals(minutes):
+    """Refused webhook requests per minute and reason (counted in Redis; only samples are rows)."""
+    import redis
+
+    from hostadmin.webhooks import flood
+
+    try:
+        counts = flood.recent_counts(minutes)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis cannot be read: {exc}") from None
+    for minute, by_reason in counts.items():
+        for reason, count in sorted(by_reason.items()):
+            click.echo(f"{minute:%Y-%m-%d %H:%M} UTC  {count:>7}  {reason}")
+    if not counts:
+        click.echo(f"no refused requests in the last {minutes} minutes")
+
+
 @webhooks_cli.command("safety-net")
 @with_appcontext
 def safety_net():

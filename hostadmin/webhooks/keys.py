@@ -1,8 +1,12 @@
 """Plaid's webhook verification keys by kid: shared through Redis by every process, copied per process.
 
 A kid Plaid does not know is remembered for a short while (the negative
-cache), and fetches of unknown kids share a per-minute budget, so forged
-tokens with random kids cannot make hostadmin hammer Plaid. When Redis is
+cache), and each kid has its own small per-minute fetch budget (a fetch that
+failed is not cached), so forged tokens with random kids cannot spend the
+fetches a genuine, freshly rotated kid needs. What bounds the number of
+distinct kids a client can make hostadmin ask about is the per-client limit on
+refused webhooks (flood.py), and verify.precheck: only a well-formed token
+with a current iat and a matching body hash gets this far. When Redis is
 down the per-process copy and direct fetches keep verification working.
 """
 import json
@@ -17,12 +21,13 @@ from plaid.model.webhook_verification_key_get_request import WebhookVerification
 
 from hostadmin.banking.plaid_client import MALFORMED_RESPONSE_ERRORS, get_client, plaid_error
 from hostadmin.clock import utcnow
+from hostadmin.webhooks.verify import VerificationError
 
 log = logging.getLogger("hostadmin.webhooks")
 
 KEY = "hostadmin:plaid-jwk:{kid}"
 KNOWN = "hostadmin:plaid-jwk:known"
-BUDGET = "hostadmin:plaid-jwk:fetches:{minute}"
+BUDGET = "hostadmin:plaid-jwk:fetches:{minute}:{kid}"
 MISSING = "missing"
 # Plaid gives up on a webhook after 10 s, so a key fetch inside the request must fail sooner
 # than plaid_client.TIMEOUT's 60 s read timeout would.
@@ -30,8 +35,8 @@ FETCH_TIMEOUT = (2, 5)
 UNKNOWN_KID_CODE = "INVALID_WEBHOOK_VERIFICATION_KEY_ID"
 
 
-class KeyUnavailable(Exception):
-    """The key could not be looked up right now (Plaid unreachable, fetch budget spent)."""
+class KeyUnavailable(VerificationError):
+    """The key could not be looked up right now (Plaid unreachable, this kid's fetch budget spent)."""
 
 
 def fetch_from_plaid(kid):
@@ -43,11 +48,11 @@ def fetch_from_plaid(kid):
         code, _, _ = plaid_error(exc)
         if code == UNKNOWN_KID_CODE:
             return None
-        raise KeyUnavailable(f"key fetch failed: {code or exc.status}") from None
+        raise KeyUnavailable("key fetch failed", code or exc.status) from None
     except urllib3.exceptions.HTTPError as exc:
-        raise KeyUnavailable(f"key fetch failed: {type(exc).__name__}") from None
+        raise KeyUnavailable("key fetch failed", type(exc).__name__) from None
     except MALFORMED_RESPONSE_ERRORS as exc:
-        raise KeyUnavailable(f"key fetch failed: malformed response ({type(exc).__name__})") from None
+        raise KeyUnavailable("key fetch failed", f"malformed response: {type(exc).__name__}") from None
     key = response["key"].to_dict()
     return {name: key.get(name) for name in
             ("alg", "crv", "kid", "kty", "use", "x", "y", "created_at", "expired_at")}
@@ -57,16 +62,16 @@ class KeyCache:
     """get(kid) -> JWK dict or None; see the module docstring for the layers."""
 
     def __init__(self, connection, fetch=fetch_from_plaid, *, positive_ttl=86400, negative_ttl=60,
-                 local_ttl=60, fetches_per_minute=30, monotonic=time.monotonic):
+                 local_ttl=60, fetches_per_kid=2, monotonic=time.monotonic):
         self._connection = connection  # a callable returning the Redis client
         self._fetch = fetch
         self.positive_ttl = positive_ttl
         self.negative_ttl = negative_ttl
         self.local_ttl = local_ttl
-        self.fetches_per_minute = fetches_per_minute
+        self.fetches_per_kid = fetches_per_kid
         self._now = monotonic
         self._local = {}  # kid -> (expires, jwk or None)
-        self._local_budget = [0, 0]  # [minute, fetches] when Redis cannot count
+        self._local_budget = (0, {})  # (minute, {kid: fetches}) when Redis cannot count
         self._lock = threading.Lock()
 
     def get(self, kid):
@@ -78,7 +83,7 @@ class KeyCache:
         if found:
             self._local_put(kid, jwk, self.negative_ttl if jwk is None else self.local_ttl)
             return jwk
-        self._spend_budget()
+        self._spend_budget(kid)
         jwk = self._fetch(kid)
         self._store(kid, jwk)
         if jwk is not None:
@@ -151,22 +156,21 @@ class KeyCache:
         except redis.RedisError:
             pass
 
-    def _spend_budget(self):
+    def _spend_budget(self, kid):
+        # Per kid, so a flood of made-up kids cannot use up the fetches a genuine new kid needs;
+        # a second fetch in the minute is for a kid whose first fetch failed (failures are not cached).
         minute = int(utcnow().timestamp() // 60)
         try:
-            connection = self._connection()
-            key = BUDGET.format(minute=minute)
-            spent = connection.incr(key)
-            if spent == 1:
-                connection.expire(key, 120)
+            key = BUDGET.format(minute=minute, kid=kid)
+            spent, _ = self._connection().pipeline().incr(key).expire(key, 120).execute()
         except redis.RedisError:
             with self._lock:
-                if self._local_budget[0] != minute:
-                    self._local_budget[:] = [minute, 0]
-                self._local_budget[1] += 1
-                spent = self._local_budget[1]
-        if spent > self.fetches_per_minute:
-            raise KeyUnavailable("key fetch budget for this minute is spent")
+                if self._local_budget[0] != minute or len(self._local_budget[1]) > 10000:
+                    self._local_budget = (minute, {})
+                counts = self._local_budget[1]
+                counts[kid] = spent = counts.get(kid, 0) + 1
+        if spent > self.fetches_per_kid:
+            raise KeyUnavailable("key fetch budget for this kid is spent")
 
 
 def key_cache(app):
@@ -181,5 +185,5 @@ def key_cache(app):
             positive_ttl=config.get("WEBHOOK_KEY_CACHE_SECONDS", 86400),
             negative_ttl=config.get("WEBHOOK_KEY_NEGATIVE_CACHE_SECONDS", 60),
             local_ttl=config.get("WEBHOOK_KEY_LOCAL_CACHE_SECONDS", 60),
-            fetches_per_minute=config.get("WEBHOOK_KEY_FETCHES_PER_MINUTE", 30))
+            fetches_per_kid=config.get("WEBHOOK_KEY_FETCHES_PER_KID_PER_MINUTE", 2))
     return cache

@@ -1,6 +1,7 @@
 """Recording webhooks and acting on them: item status changes now, syncs through the queue.
 
-Every request becomes a webhook_events row. A verified event that needs a
+Every verified webhook becomes a webhook_events row; refused requests are
+counted, and only a few a minute per reason are kept as rows (flood.py). A verified event that needs a
 sync is committed as RECEIVED *before* Redis is asked, so if Redis is down
 the event waits in the database and dispatch_pending() enqueues it later.
 """
@@ -16,7 +17,7 @@ from hostadmin.banking.jobs import job_id_for, request_sync
 from hostadmin.banking.models import ItemStatus, PlaidItem
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
-from hostadmin.webhooks import items
+from hostadmin.webhooks import flood, items
 from hostadmin.webhooks.models import Outcome, WebhookEvent
 
 log = logging.getLogger("hostadmin.webhooks")
@@ -34,9 +35,14 @@ DEFAULT_RETENTION_DAYS = 90
 OPPORTUNISTIC_LIMIT = 20
 
 
-def record_rejection(reason, body_sha256=None):
-    """Record a request that failed verification; nothing from its body is kept."""
-    event = WebhookEvent(received_at=utcnow(), verified=False, rejection_reason=reason[:200],
+def record_rejection(reason, detail=None, body_sha256=None):
+    """Count a refused request under `reason`; store it as a row only if it is one of this minute's samples.
+
+    Returns the stored event, or None when it was only counted. Nothing from the body is kept.
+    """
+    if not flood.worth_a_sample(flood.count_refusal(reason)):
+        return None
+    event = WebhookEvent(received_at=utcnow(), verified=False, rejection_reason=(detail or reason)[:200],
                          body_sha256=body_sha256, outcome=Outcome.REJECTED)
     db.session.add(event)
     db.session.commit()

@@ -36,15 +36,16 @@ class Sender:
                    "webhook_code": code, "item_id": item_id, "environment": "sandbox", **fields}
         return webhook_body(payload)
 
-    def post(self, body, token=None, headers=None):
+    def post(self, body, token=None, headers=None, address="127.0.0.1"):
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
             sent["Plaid-Verification"] = token
-        return self.client.post("/webhooks/plaid", data=body, headers=sent)
+        return self.client.post("/webhooks/plaid", data=body, headers=sent,
+                                environ_overrides={"REMOTE_ADDR": address})
 
-    def send(self, code="SYNC_UPDATES_AVAILABLE", item_id="item-1", **fields):
+    def send(self, code="SYNC_UPDATES_AVAILABLE", item_id="item-1", address="127.0.0.1", **fields):
         body = self.body(code, item_id, **fields)
-        return self.post(body, self.keys.sign(body))
+        return self.post(body, self.keys.sign(body), address=address)
 
 
 TRANSACTIONS_CODES = {"SYNC_UPDATES_AVAILABLE", "DEFAULT_UPDATE", "INITIAL_UPDATE", "HISTORICAL_UPDATE",

@@ -38,7 +38,8 @@ headers = st.one_of(st.none(), st.text(alphabet=st.characters(min_codepoint=32, 
 
 
 @pytest.fixture
-def item(host):
+def item(app, host):
+    app.config["WEBHOOK_REFUSALS_PER_CLIENT"] = "100000 per minute"  # every example must reach verification
     make_item(host, "item-1")
     db.session.commit()
 

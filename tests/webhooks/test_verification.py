@@ -216,3 +216,123 @@ def test_python_only_json_constants_are_not_json(sender, item, constant):
     body = b'{"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE", "x": ' + constant + b"}"
     assert sender.post(body, sender.keys.sign(body)).status_code == 400
     assert assert_nothing_changed(item)[0].rejection_reason == "body is not JSON"
+
+
+# -- exact boundaries ------------------------------------------------------------------------------
+def signed(sender, body, claims, header_extra=None, kid=None):
+    """A token signed with the emulator's active key over any claims and header fields."""
+    import jwt
+
+    keys = sender.keys
+    kid = keys.active_kid() if kid is None else kid
+    return jwt.encode(claims, keys._key(keys.active_kid()), algorithm="ES256",
+                      headers={"kid": kid, "typ": "JWT", **(header_extra or {})})
+
+
+def last_reason():
+    return db.session.scalars(select(WebhookEvent.rejection_reason).order_by(WebhookEvent.id.desc()).limit(1)).one()
+
+
+@pytest.mark.parametrize("offset, status", [(-300, 200), (-301, 401), (60, 200), (61, 401)])
+def test_iat_window_is_exactly_five_minutes_back_and_one_minute_ahead(sender, item, offset, status):
+    now = int(sender.plaid.emulator.now())
+    body = sender.body()
+    assert sender.post(body, sender.keys.sign(body, iat=now + offset)).status_code == status
+
+
+@pytest.mark.parametrize("iat", [None, "1700000000", True, [1], {"n": 1}], ids=repr)
+def test_a_signed_token_with_a_missing_or_non_numeric_iat_is_a_401(sender, item, iat):
+    body = sender.body()
+    claims = claims_for(body, iat)
+    if iat is None:
+        del claims["iat"]
+    assert sender.post(body, signed(sender, body, claims)).status_code == 401
+    assert last_reason() == "iat is not a number"
+    assert_nothing_changed(item)
+
+
+def test_a_signed_token_with_a_nan_iat_is_refused(sender, item):
+    body = sender.body()
+    token = signed(sender, body, claims_for(body, 0)).split(".")
+    # PyJWT will not write NaN, Python's json reads it: put it in by hand, then sign those bytes.
+    import jwt
+    payload = b64url(b'{"iat": NaN, "request_body_sha256": "%s"}' % hashlib.sha256(body).hexdigest().encode())
+    signing_input = f"{token[0]}.{payload}".encode()
+    algorithm = jwt.get_algorithm_by_name("ES256")
+    signature = algorithm.sign(signing_input, sender.keys._key(sender.keys.active_kid()))
+    assert sender.post(body, f"{token[0]}.{payload}.{b64url(signature)}").status_code == 401
+
+
+@pytest.mark.parametrize("kid, reason", [
+    ("k" * 100, "unknown key id"),
+    ("k" * 101, "JWT kid missing or malformed"),
+    ("kid\n", "JWT kid missing or malformed"),
+    ("\nkid", "JWT kid missing or malformed"),
+    ("kid/../x", "JWT kid missing or malformed"),
+    ("", "JWT kid missing or malformed"),
+])
+def test_kid_format_is_checked_over_the_whole_value(sender, item, kid, reason):
+    body = sender.body()
+    now = int(sender.plaid.emulator.now())
+    assert sender.post(body, signed(sender, body, claims_for(body, now), kid=kid)).status_code == 401
+    assert last_reason() == reason
+
+
+def token_of_length(sender, body, length):
+    """A genuine token padded (a header field, a claim) to exactly `length` characters."""
+    now = int(sender.plaid.emulator.now())
+    base = len(signed(sender, body, claims_for(body, now), header_extra={"pad": ""}))
+    estimate = (length - base) * 3 // 4
+    for extra in range(6):  # base64 lengths are never 1 mod 4: vary both segments
+        claims = {**claims_for(body, now), "x": "y" * extra}
+        for pad in range(estimate - 8, estimate + 8):
+            token = signed(sender, body, claims, header_extra={"pad": "p" * pad})
+            if len(token) == length:
+                return token
+    raise AssertionError(f"no token of length {length}")
+
+
+@pytest.mark.parametrize("length, status", [(4096, 200), (4097, 401)])
+def test_token_length_cap_is_exactly_4096_characters(sender, item, length, status):
+    body = sender.body()
+    token = token_of_length(sender, body, length)
+    assert len(token) == length
+    assert sender.post(body, token).status_code == status
+
+
+def body_of_size(sender, size):
+    body = sender.body()
+    return body[:-1] + b" " * (size - len(body)) + b"}"
+
+
+@pytest.mark.parametrize("size, status", [(64 * 1024, 200), (64 * 1024 + 1, 401)])
+def test_body_limit_is_exactly_64_kib(sender, item, size, status):
+    body = body_of_size(sender, size)
+    assert len(body) == size
+    response = sender.post(body, sender.keys.sign(body))
+    assert response.status_code == status
+    if status == 401:
+        assert last_reason() == "body too large"
+
+
+def nested(depth):
+    return (b'{"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE", "item_id": "item-1", "x": '
+            + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}")
+
+
+@pytest.mark.parametrize("depth, status", [(32, 200), (33, 400), (990, 400), (30_000, 400)])
+def test_a_signed_body_nested_too_deeply_is_a_400(sender, item, depth, status):
+    body = nested(depth)
+    assert sender.post(body, sender.keys.sign(body)).status_code == status
+    if status == 400:
+        assert last_reason() == "body is nested too deeply"
+        assert_nothing_changed(item)
+
+
+def test_a_deeply_nested_jwt_header_is_a_401(sender, item):
+    body = sender.body()
+    header = b64url(b'{"alg": "ES256", "kid": "k", "x": ' + b"[" * 1400 + b"]" * 1400 + b"}")
+    token = f"{header}.{b64url(json.dumps(claims_for(body, 0)).encode())}.{b64url(b's' * 64)}"
+    assert len(token) <= 4096
+    assert sender.post(body, token).status_code == 401
+    assert last_reason() == "malformed JWT"

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from hostadmin.banking import locks
 from hostadmin.banking.apply import RowWriter, account_map
 from hostadmin.banking.crypto import decrypt_token
-from hostadmin.banking.decode import InvalidAmount, bank_line, currency_of, decode_transaction
+from hostadmin.banking.decode import InvalidLine, bank_line, currency_of, decode_transaction, invalid_entry
 from hostadmin.banking.fetch import (
     ITEM_STATUS_BY_CODE, NEEDS_USER_CODES, CursorNotForItem, MutationDuringPagination, SyncError, Timings,
     fetch_page,
@@ -156,16 +156,10 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
         for kind in ("added", "modified"):
             lines = []
             for raw in getattr(page, kind):
-                transaction = decode_transaction(raw)
-                currency = currency_of(transaction, known_currency.get(transaction.account_id))
-                if currency is None:
-                    progress.invalid.append({"source_id": transaction.transaction_id,
-                                             "reason": "no currency on the transaction or its account"})
-                    continue
                 try:
-                    lines.append(bank_line(transaction, raw, currency))
-                except InvalidAmount as error:
-                    progress.invalid.append({"source_id": transaction.transaction_id, "reason": str(error)})
+                    lines.append(_line_of(raw, known_currency))
+                except InvalidLine as error:
+                    progress.invalid.append(invalid_entry(raw, error))
             spool.add(kind, lines)
         spool.add("removed", [(r.transaction_id, r.account_id) for r in page.removed])
         timings.stage += time.perf_counter() - started
@@ -175,6 +169,15 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
         if not page.has_more:
             progress.pages = pages
             return cursor, accounts
+
+
+def _line_of(raw, known_currency):
+    """The BankLine of one raw transaction; InvalidLine if it cannot become an import row."""
+    transaction = decode_transaction(raw)
+    currency = currency_of(transaction, known_currency.get(transaction.account_id))
+    if currency is None:
+        raise InvalidLine("no currency on the transaction or its account")
+    return bank_line(transaction, raw, currency)
 
 
 def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_token):
@@ -194,6 +197,7 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_to
     for chunk in spool.read("modified"):
         writer.upsert(chunk, modified=True)
     writer.flush_new()
+    writer.inherit_pending_triage()
     for chunk in spool.read("removed"):
         writer.remove(chunk)
     now = utcnow()
@@ -206,6 +210,7 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_to
         cursor=cursor or item.cursor, last_synced_at=now, last_sync_error=None, **healed))
     tx_import.last_synced_at = now
     counts = writer.counts
+    progress.invalid += writer.invalid
     progress.record_on(run)
     run.added, run.modified, run.removed, run.duplicates = (counts.added, counts.modified, counts.removed,
                                                              counts.duplicates)

@@ -1,0 +1,199 @@
+"""One bad bank line must not stop an item's sync: text is cleaned, what still cannot be stored is
+recorded invalid on the run, and a run that fails for a lasting reason says so (run, page, banner).
+
+Every test runs on SQLite and on PostgreSQL (where COPY refuses NUL and over-long values).
+"""
+import pytest
+from sqlalchemy import select, text
+
+from hostadmin.banking.models import ItemStatus
+from hostadmin.extensions import db
+from hostadmin.imports.models import ImportRun
+from tests.banking.both_databases import item, sync, sync_app  # noqa: F401 (fixtures)
+from tests.banking.helpers import all_rows
+from tests.factories import PASSWORD, make_user
+
+
+def on_the_bank(plaid, item):
+    """How many transactions the emulator holds for the item (its history plus what a test added)."""
+    return len(plaid.transactions(item.plaid_item_id))
+
+
+def rows_by_source(item):
+    return {row.source_id: row for row in all_rows(item)}
+
+
+def is_postgres():
+    return db.engine.dialect.name == "postgresql"
+
+
+class Refusals:
+    """Real triggers that make the database refuse some writes, the way a constraint we did not foresee would."""
+
+    def __init__(self):
+        self.made = []
+
+    def install(self, table, condition, message, events="INSERT OR UPDATE"):
+        """Refuse a write of `events` on `table` when `condition` (SQL on NEW) holds."""
+        name = f"refuse_{len(self.made)}"
+        if is_postgres():
+            db.session.execute(text(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF {condition} THEN "
+                f"RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"))
+            db.session.execute(text(f"CREATE TRIGGER {name} BEFORE {events} ON {table} "
+                                    f"FOR EACH ROW EXECUTE FUNCTION {name}()"))
+        else:
+            for number, event in enumerate(events.split(" OR ")):
+                db.session.execute(text(f"CREATE TRIGGER {name}_{number} BEFORE {event} ON {table} "
+                                        f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END"))
+        db.session.commit()
+        self.made.append((name, table, events))
+
+    def remove_all(self):
+        db.session.rollback()
+        for name, table, events in self.made:
+            if is_postgres():
+                db.session.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+                db.session.execute(text(f"DROP FUNCTION IF EXISTS {name}()"))
+            else:
+                for number, _event in enumerate(events.split(" OR ")):
+                    db.session.execute(text(f"DROP TRIGGER IF EXISTS {name}_{number}"))
+        db.session.commit()
+        self.made = []
+
+
+@pytest.fixture
+def refuse(sync_app):
+    """A Refusals whose triggers are dropped after the test (PostgreSQL keeps its schema between tests)."""
+    refusals = Refusals()
+    yield refusals
+    refusals.remove_all()
+
+
+def test_nul_and_control_characters_in_bank_text_are_cleaned_and_every_line_imported(item, plaid):
+    before, nul, after = plaid.add_transactions(item.plaid_item_id, specs=[
+        {"amount": -10.0, "date": "2026-11-01", "name": "Before"},
+        {"amount": -20.0, "date": "2026-11-02", "name": "NUL\u0000inside",
+         "merchant_name": "Caf\u0000e\u0007 Bar\u009b"},
+        {"amount": -30.0, "date": "2026-11-03", "name": "After\ttab\r\nnewline"}])
+
+    run = sync(item)
+
+    assert (run.outcome, run.added, run.invalid) == ("SUCCEEDED", on_the_bank(plaid, item), 0)
+    rows = rows_by_source(item)
+    assert (rows[nul].description, rows[nul].merchant_name) == ("NULinside", "Cafe Bar")
+    assert rows[after].description == "After tab newline" and rows[before].description == "Before"
+    again = sync(item)
+    assert (again.outcome, again.added) == ("SUCCEEDED", 0)
+    db.session.refresh(item)
+    assert item.status == ItemStatus.HEALTHY.value and item.last_sync_error is None
+
+
+def test_a_line_that_cannot_be_stored_is_recorded_invalid_and_the_rest_imported(item, plaid):
+    good, huge, odd_currency, also_good = plaid.add_transactions(item.plaid_item_id, specs=[
+        {"amount": -10.0, "date": "2026-11-01", "name": "Gift"},
+        {"amount": -92233720368547758.07, "date": "2026-11-02", "name": "Huge"},
+        {"amount": -5.0, "date": "2026-11-03", "name": "Odd", "iso_currency_code": "NOT-A-CURRENCY-CODE"},
+        {"amount": -20.0, "date": "2026-11-04", "name": "Gift 2"}])
+
+    run = sync(item)
+
+    assert (run.outcome, run.added, run.invalid) == ("SUCCEEDED", on_the_bank(plaid, item) - 2, 2)
+    reasons = {entry["source_id"]: entry["reason"] for entry in run.invalid_details}
+    assert "too large" in reasons[huge] and "currency" in reasons[odd_currency]
+    rows = rows_by_source(item)
+    assert good in rows and also_good in rows and huge not in rows and odd_currency not in rows
+    db.session.refresh(item)
+    assert item.cursor is not None and item.status == ItemStatus.HEALTHY.value
+    assert (sync(item).added, sync(item).invalid) == (0, 0)  # the cursor moved past them: nothing repeats
+
+
+def test_a_transaction_plaid_sent_in_the_wrong_shape_is_recorded_invalid_not_fatal(item, plaid, sync_app):
+    good, broken = plaid.add_transactions(item.plaid_item_id, specs=[
+        {"amount": -10.0, "date": "2026-11-01", "name": "Gift"},
+        {"amount": -20.0, "date": "2026-11-02", "name": "Broken"}])
+    client = sync_app.extensions["plaid"]
+    original = client.transactions_sync
+
+    def break_one(request, **kwargs):
+        response = original(request, **kwargs)
+        response._body = response.data.replace(b'"name":"Broken"', b'"name":["Broken"]')
+        return response
+
+    client.transactions_sync = break_one
+    run = sync(item)
+
+    assert (run.outcome, run.added, run.invalid) == ("SUCCEEDED", on_the_bank(plaid, item) - 1, 1)
+    assert run.invalid_details[0]["source_id"] == broken and "name" in run.invalid_details[0]["reason"]
+    rows = rows_by_source(item)
+    assert good in rows and broken not in rows
+
+
+@pytest.mark.parametrize("first_sync", [True, False], ids=["first-sync", "later-sync"])
+def test_a_line_the_database_refuses_is_recorded_invalid_with_its_reason(item, plaid, refuse, first_sync):
+    if not first_sync:
+        plaid.add_transactions(item.plaid_item_id, specs=[{"amount": -1.0, "date": "2026-10-01", "name": "Old"}])
+        assert sync(item).outcome == "SUCCEEDED"
+    refuse.install("import_rows", "NEW.description = 'POISON'", "poisoned line refused")
+    good, poison, also_good = plaid.add_transactions(item.plaid_item_id, specs=[
+        {"amount": -10.0, "date": "2026-11-01", "name": "Gift"},
+        {"amount": -20.0, "date": "2026-11-02", "name": "POISON"},
+        {"amount": -30.0, "date": "2026-11-03", "name": "Gift 2"}])
+
+    new_on_the_bank = on_the_bank(plaid, item) - len(all_rows(item))
+    run = sync(item)
+
+    assert (run.outcome, run.added, run.invalid) == ("SUCCEEDED", new_on_the_bank - 1, 1)
+    assert run.invalid_details[0]["source_id"] == poison
+    assert "poisoned line refused" in run.invalid_details[0]["reason"]
+    rows = rows_by_source(item)
+    assert good in rows and also_good in rows and poison not in rows
+
+
+def test_a_change_the_database_refuses_is_recorded_invalid_and_the_other_changes_applied(item, plaid, refuse):
+    first, second = plaid.add_transactions(item.plaid_item_id, specs=[
+        {"amount": -10.0, "date": "2026-11-01", "name": "Gift"},
+        {"amount": -20.0, "date": "2026-11-02", "name": "Gift 2"}])
+    sync(item)
+    refuse.install("import_rows", "NEW.description = 'POISON'", "poisoned change refused")
+    plaid.modify_transaction(first, name="POISON")
+    plaid.modify_transaction(second, amount=-25.0)
+
+    run = sync(item)
+
+    assert (run.outcome, run.modified, run.invalid) == ("SUCCEEDED", 1, 1)
+    assert "poisoned change refused" in run.invalid_details[0]["reason"]
+    rows = rows_by_source(item)
+    assert (rows[first].description, rows[second].amount) == ("Gift", 2500)
+
+
+def test_a_sync_failing_for_a_lasting_reason_is_failed_with_the_error_on_its_page_and_a_banner(
+        item, plaid, refuse, sync_app):
+    plaid.add_transactions(item.plaid_item_id, count=3, seed=5)
+    refuse.install("plaid_items", "NEW.cursor IS NOT NULL", "the cursor cannot be saved", events="UPDATE OF cursor")
+    admin = make_user(item_host(item))
+    db.session.commit()
+    web = sync_app.test_client()
+    assert web.login(admin.email, PASSWORD).status_code == 302
+
+    first = sync(item)
+    second = sync(item)
+
+    assert (first.outcome, second.outcome) == ("FAILED", "FAILED")
+    db.session.refresh(first)
+    assert first.outcome == "FAILED"  # not ABANDONED by the next run
+    assert "the cursor cannot be saved" in second.error
+    assert db.session.scalar(select(ImportRun.outcome).where(ImportRun.outcome == "RUNNING")) is None
+    page = web.get(f"/h/river/connections/{item.id}").get_data(as_text=True)
+    assert 'id="sync-failed"' in page and "the cursor cannot be saved" in page
+    dashboard = web.get("/h/river/").get_data(as_text=True)
+    assert f'data-banner="SYNC_FAILED" data-item="{item.id}"' in dashboard
+
+    refuse.remove_all()
+    assert sync(item).outcome == "SUCCEEDED"
+    assert 'data-banner="SYNC_FAILED"' not in web.get("/h/river/").get_data(as_text=True)
+
+
+def item_host(item):
+    from hostadmin.ledger.models import Host
+    return db.session.get(Host, item.host_id)

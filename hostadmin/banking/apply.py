@@ -314,9 +314,11 @@ def bank_account_from_plaid(item, plaid_account, synced=True):
     get = plaid_account.get if hasattr(plaid_account, "get") else lambda k: getattr(plaid_account, k, None)
     balances = get("balances")
     bget = balances.get if hasattr(balances, "get") else lambda k: getattr(balances, k, None)
+    # Names and codes are the bank's text: cleaned and fitted to their columns (ids are kept as they are).
     return BankAccount(
         host_id=item.host_id, item_id=item.id, plaid_account_id=get("account_id"),
-        persistent_account_id=get("persistent_account_id"), name=get("name"),
-        official_name=get("official_name"), mask=get("mask"), type=str(get("type")),
-        subtype=str(get("subtype")) if get("subtype") is not None else None,
-        currency=bget("iso_currency_code") or bget("unofficial_currency_code"), synced=synced)
+        persistent_account_id=clean_line(get("persistent_account_id"), 200), name=clean_line(get("name"), 200) or "",
+        official_name=clean_line(get("official_name"), 300), mask=clean_line(get("mask"), 10),
+        type=clean_line(str(get("type")), 30),
+        subtype=clean_line(str(get("subtype")), 50) if get("subtype") is not None else None,
+        currency=clean_line(bget("iso_currency_code") or bget("unofficial_currency_code"), 10), synced=synced)

@@ -10,7 +10,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+import psycopg
+from sqlalchemy import exc, select, update
 
 from hostadmin.banking import locks
 from hostadmin.banking.apply import RowWriter, account_map
@@ -26,6 +27,7 @@ from hostadmin.banking.staging import Spool
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
+from hostadmin.text import clean_line
 
 log = logging.getLogger("hostadmin.banking.sync")
 
@@ -111,6 +113,23 @@ def sync_item(item, client, trigger="manual", lock_token=None):
         db.session.rollback()
         outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
         return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+    except Exception as error:  # noqa: BLE001 (recorded, not swallowed: the run, the item page and a banner show it)
+        # Anything else would fail the same way next time. Left RUNNING, the run would only be
+        # marked ABANDONED by the next one, and nobody would learn why the item stopped syncing.
+        db.session.rollback()
+        log.exception("item %s: sync failed", item.id)
+        error = _unexpected(error)
+        outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
+        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+
+
+def _unexpected(error):
+    """A SyncError for an exception the sync did not foresee: retryable only if the database was unreachable."""
+    reason = getattr(error, "orig", None) or error
+    message = clean_line(str(reason).strip().split("\n")[0], 500) or type(reason).__name__
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, psycopg.OperationalError)):
+        return SyncError(f"the database could not be reached: {message}", "DATABASE_UNAVAILABLE", retryable=True)
+    return SyncError(f"{type(reason).__name__}: {message}", "SYNC_ERROR")
 
 
 @dataclass

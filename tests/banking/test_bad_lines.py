@@ -3,10 +3,12 @@ recorded invalid on the run, and a run that fails for a lasting reason says so (
 
 Every test runs on SQLite and on PostgreSQL (where COPY refuses NUL and over-long values).
 """
+import json
+
 import pytest
 from sqlalchemy import select, text
 
-from hostadmin.banking.models import ItemStatus
+from hostadmin.banking.models import BankAccount, ItemStatus
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun
 from tests.banking.both_databases import item, sync, sync_app  # noqa: F401 (fixtures)
@@ -197,3 +199,30 @@ def test_a_sync_failing_for_a_lasting_reason_is_failed_with_the_error_on_its_pag
 def item_host(item):
     from hostadmin.ledger.models import Host
     return db.session.get(Host, item.host_id)
+
+
+def test_control_characters_in_account_names_from_plaid_are_cleaned(item, plaid, sync_app):
+    new_id = plaid.new_account(item.plaid_item_id)
+    plaid.share_accounts(item.plaid_item_id, new_id)
+    plaid.add_transactions(item.plaid_item_id, account_id=new_id, specs=[
+        {"amount": -10.0, "date": "2026-11-01", "name": "Gift"}])
+    client = sync_app.extensions["plaid"]
+    original = client.transactions_sync
+
+    def rename(request, **kwargs):
+        response = original(request, **kwargs)
+        body = json.loads(response.data)
+        for account in body["accounts"]:
+            if account["account_id"] == new_id:
+                account.update(name="Reserve\u0000 fund", official_name="Reserve\u0007 " + "x" * 400,
+                               mask="12\u00003", subtype="savings\u0000")
+        response._body = json.dumps(body).encode()
+        return response
+
+    client.transactions_sync = rename
+    run = sync(item)
+
+    assert run.outcome == "SUCCEEDED", run.error
+    account = db.session.scalar(select(BankAccount).where(BankAccount.plaid_account_id == new_id))
+    assert (account.name, account.mask, account.subtype) == ("Reserve fund", "123", "savings")
+    assert len(account.official_name) == 300 and account.official_name.startswith("Reserve x")

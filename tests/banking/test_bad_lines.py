@@ -3,12 +3,16 @@ recorded invalid on the run, and a run that fails for a lasting reason says so (
 
 Every test runs on SQLite and on PostgreSQL (where COPY refuses NUL and over-long values).
 """
+import http.server
 import json
+import threading
 
 import pytest
 from sqlalchemy import select, text
 
 from hostadmin.banking.models import BankAccount, ItemStatus
+from hostadmin.banking.plaid_client import build_client
+from hostadmin.banking.sync import sync_item
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun
 from tests.banking.both_databases import item, sync, sync_app  # noqa: F401 (fixtures)
@@ -226,3 +230,49 @@ def test_control_characters_in_account_names_from_plaid_are_cleaned(item, plaid,
     account = db.session.scalar(select(BankAccount).where(BankAccount.plaid_account_id == new_id))
     assert (account.name, account.mask, account.subtype) == ("Reserve fund", "123", "savings")
     assert len(account.official_name) == 300 and account.official_name.startswith("Reserve x")
+
+
+class PlaidAnswering:
+    """A real HTTP server that answers every Plaid call with one scripted error (as Plaid's API would)."""
+
+    def __init__(self, status, body):
+        payload = json.dumps(body).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server API)
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_a_plaid_error_with_control_characters_is_recorded_cleaned_on_the_run_and_the_item(item, sync_app):
+    error = {"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED\u0000",
+             "error_message": "the login details\u0000 of this item have changed\u0007", "display_message": None,
+             "request_id": "req-1"}
+    with PlaidAnswering(400, error) as plaid_api:
+        client = build_client({**sync_app.config, "PLAID_HOST": plaid_api.url})
+        db.session.refresh(item)
+        run = sync_item(item, client, trigger="test")
+
+    assert (run.outcome, run.error_code) == ("FAILED", "ITEM_LOGIN_REQUIRED")
+    assert run.error == "the login details of this item have changed"
+    db.session.refresh(item)
+    assert (item.status, item.error_message) == ("LOGIN_REQUIRED", "the login details of this item have changed")

@@ -17,6 +17,7 @@ from hostadmin.banking import locks
 from hostadmin.banking.apply import RowWriter, account_map
 from hostadmin.banking.crypto import decrypt_token
 from hostadmin.banking.decode import InvalidLine, bank_line, currency_of, decode_transaction, invalid_entry
+from hostadmin.banking.jobs import RETRY_DELAYS_SECONDS
 from hostadmin.banking.fetch import (
     ITEM_STATUS_BY_CODE, NEEDS_USER_CODES, CursorNotForItem, MutationDuringPagination, SyncError, Timings,
     fetch_page,
@@ -111,16 +112,25 @@ def sync_item(item, client, trigger="manual", lock_token=None):
         raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
     except SyncError as error:
         db.session.rollback()
-        outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
-        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+        return _finish(db.session.get(ImportRun, run.id), item, progress, _outcome_of(error, run), error)
     except Exception as error:  # noqa: BLE001 (recorded, not swallowed: the run, the item page and a banner show it)
         # Anything else would fail the same way next time. Left RUNNING, the run would only be
         # marked ABANDONED by the next one, and nobody would learn why the item stopped syncing.
         db.session.rollback()
         log.exception("item %s: sync failed", item.id)
         error = _unexpected(error)
-        outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
-        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+        return _finish(db.session.get(ImportRun, run.id), item, progress, _outcome_of(error, run), error)
+
+
+def _outcome_of(error, run):
+    """RETRYING while the job has retries left for a retryable error, else FAILED (shown to the host)."""
+    if not error.retryable:
+        return RunOutcome.FAILED
+    previous = consecutive_retrying_runs(run.import_id, before=run.id, by="import")
+    if previous >= len(RETRY_DELAYS_SECONDS):
+        error.args = (f"{error} (the same after {previous + 1} runs in a row; no more automatic retries)",)
+        return RunOutcome.FAILED
+    return RunOutcome.RETRYING
 
 
 def _unexpected(error):
@@ -273,11 +283,20 @@ def _abandon_stale_runs(tx_import):
              error="the worker running this sync stopped before it finished"))
 
 
-def consecutive_retrying_runs(item_id):
-    """How many of the item's latest runs in a row ended RETRYING (for the retry backoff)."""
-    outcomes = db.session.scalars(
-        select(ImportRun.outcome).join(TransactionsImport, TransactionsImport.id == ImportRun.import_id)
-        .where(TransactionsImport.plaid_item_id == item_id).order_by(ImportRun.id.desc()).limit(10)).all()
+def consecutive_retrying_runs(item_id, before=None, by="item"):
+    """How many of the item's latest runs in a row ended RETRYING (for the retry backoff).
+
+    `before`: count the runs older than this run id; `by="import"`: `item_id` is the import's id.
+    """
+    query = select(ImportRun.outcome)
+    if by == "import":
+        query = query.where(ImportRun.import_id == item_id)
+    else:
+        query = query.join(TransactionsImport, TransactionsImport.id == ImportRun.import_id) \
+            .where(TransactionsImport.plaid_item_id == item_id)
+    if before is not None:
+        query = query.where(ImportRun.id < before)
+    outcomes = db.session.scalars(query.order_by(ImportRun.id.desc()).limit(10)).all()
     count = 0
     for outcome in outcomes:
         if outcome != RunOutcome.RETRYING.value:

@@ -5,6 +5,7 @@ Every test runs on SQLite and on PostgreSQL (where COPY refuses NUL and over-lon
 """
 import http.server
 import json
+import re
 import threading
 
 import pytest
@@ -15,6 +16,7 @@ from hostadmin.banking.plaid_client import build_client
 from hostadmin.banking.sync import sync_item
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun
+from hostadmin.ledger.models import Host
 from tests.banking.both_databases import item, sync, sync_app  # noqa: F401 (fixtures)
 from tests.banking.helpers import all_rows
 from tests.factories import PASSWORD, make_user
@@ -177,10 +179,7 @@ def test_a_sync_failing_for_a_lasting_reason_is_failed_with_the_error_on_its_pag
         item, plaid, refuse, sync_app):
     plaid.add_transactions(item.plaid_item_id, count=3, seed=5)
     refuse.install("plaid_items", "NEW.cursor IS NOT NULL", "the cursor cannot be saved", events="UPDATE OF cursor")
-    admin = make_user(item_host(item))
-    db.session.commit()
-    web = sync_app.test_client()
-    assert web.login(admin.email, PASSWORD).status_code == 302
+    web = admin_web(sync_app, item)
 
     first = sync(item)
     second = sync(item)
@@ -192,17 +191,24 @@ def test_a_sync_failing_for_a_lasting_reason_is_failed_with_the_error_on_its_pag
     assert db.session.scalar(select(ImportRun.outcome).where(ImportRun.outcome == "RUNNING")) is None
     page = web.get(f"/h/river/connections/{item.id}").get_data(as_text=True)
     assert 'id="sync-failed"' in page and "the cursor cannot be saved" in page
-    dashboard = web.get("/h/river/").get_data(as_text=True)
-    assert f'data-banner="SYNC_FAILED" data-item="{item.id}"' in dashboard
+    assert banners(web) == [("SYNC_FAILED", str(item.id))]
 
     refuse.remove_all()
-    assert sync(item).outcome == "SUCCEEDED"
-    assert 'data-banner="SYNC_FAILED"' not in web.get("/h/river/").get_data(as_text=True)
+    assert sync(item).outcome == "SUCCEEDED" and banners(web) == []
 
 
-def item_host(item):
-    from hostadmin.ledger.models import Host
-    return db.session.get(Host, item.host_id)
+def admin_web(app, item):
+    """A test client signed in as an admin of the item's host."""
+    admin = make_user(db.session.get(Host, item.host_id))
+    db.session.commit()
+    web = app.test_client()
+    assert web.login(admin.email, PASSWORD).status_code == 302
+    return web
+
+
+def banners(web):
+    """(kind, item id) of the banners on the host's dashboard."""
+    return re.findall(r'data-banner="([A-Z_]+)" data-item="(\d+)"', web.get("/h/river/").get_data(as_text=True))
 
 
 def test_control_characters_in_account_names_from_plaid_are_cleaned(item, plaid, sync_app):
@@ -276,3 +282,19 @@ def test_a_plaid_error_with_control_characters_is_recorded_cleaned_on_the_run_an
     assert run.error == "the login details of this item have changed"
     db.session.refresh(item)
     assert (item.status, item.error_message) == ("LOGIN_REQUIRED", "the login details of this item have changed")
+
+
+def test_a_sync_still_failing_when_its_retries_run_out_is_failed_and_shown(item, plaid, sync_app):
+    from hostadmin.banking.jobs import RETRY_DELAYS_SECONDS
+    web = admin_web(sync_app, item)
+    sync_app.config.update(SYNC_MAX_ATTEMPTS=1)
+    plaid.fail_next("/transactions/sync", "INTERNAL_SERVER_ERROR", count=None)  # Plaid keeps failing
+
+    outcomes = [sync(item).outcome for _ in range(len(RETRY_DELAYS_SECONDS) + 1)]
+
+    # The job retries after each of the first runs; after the last scheduled retry it stops, so that
+    # run is FAILED (and shown) instead of RETRYING with nothing left to retry it.
+    assert outcomes == ["RETRYING"] * len(RETRY_DELAYS_SECONDS) + ["FAILED"]
+    assert banners(web) == [("SYNC_FAILED", str(item.id))]
+    plaid.clear_faults()
+    assert sync(item).outcome == "SUCCEEDED" and banners(web) == []

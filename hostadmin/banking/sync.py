@@ -17,11 +17,11 @@ from hostadmin.banking import locks
 from hostadmin.banking.apply import RowWriter, account_map
 from hostadmin.banking.crypto import decrypt_token
 from hostadmin.banking.decode import InvalidLine, bank_line, currency_of, decode_transaction, invalid_entry
-from hostadmin.banking.jobs import RETRY_DELAYS_SECONDS
 from hostadmin.banking.fetch import (
     ITEM_STATUS_BY_CODE, NEEDS_USER_CODES, CursorNotForItem, MutationDuringPagination, SyncError, Timings,
     fetch_page,
 )
+from hostadmin.banking.jobs import RETRY_DELAYS_SECONDS
 from hostadmin.banking.models import ItemStatus, PlaidItem
 from hostadmin.banking.plaid_client import get_client
 from hostadmin.banking.staging import Spool
@@ -112,25 +112,27 @@ def sync_item(item, client, trigger="manual", lock_token=None):
         raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
     except SyncError as error:
         db.session.rollback()
-        return _finish(db.session.get(ImportRun, run.id), item, progress, _outcome_of(error, run), error)
+        outcome, error = _outcome_of(error, run, item)
+        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
     except Exception as error:  # noqa: BLE001 (recorded, not swallowed: the run, the item page and a banner show it)
         # Anything else would fail the same way next time. Left RUNNING, the run would only be
         # marked ABANDONED by the next one, and nobody would learn why the item stopped syncing.
         db.session.rollback()
         log.exception("item %s: sync failed", item.id)
-        error = _unexpected(error)
-        return _finish(db.session.get(ImportRun, run.id), item, progress, _outcome_of(error, run), error)
+        outcome, error = _outcome_of(_unexpected(error), run, item)
+        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
 
 
-def _outcome_of(error, run):
-    """RETRYING while the job has retries left for a retryable error, else FAILED (shown to the host)."""
-    if not error.retryable:
-        return RunOutcome.FAILED
-    previous = consecutive_retrying_runs(run.import_id, before=run.id, by="import")
-    if previous >= len(RETRY_DELAYS_SECONDS):
-        error.args = (f"{error} (the same after {previous + 1} runs in a row; no more automatic retries)",)
-        return RunOutcome.FAILED
-    return RunOutcome.RETRYING
+def _outcome_of(error, run, item):
+    """(outcome, error): RETRYING while the job has retries left for a retryable error, else FAILED
+    (a failure that will repeat: shown on the connection page and in a banner)."""
+    if error.retryable:
+        previous = consecutive_retrying_runs(item.id, before=run.id)
+        if previous < len(RETRY_DELAYS_SECONDS):
+            return RunOutcome.RETRYING, error
+        error = SyncError(f"{error} (the same after {previous + 1} runs in a row: no more automatic retries)",
+                          error.code, item_error=error.item_error)
+    return RunOutcome.FAILED, error
 
 
 def _unexpected(error):
@@ -283,17 +285,10 @@ def _abandon_stale_runs(tx_import):
              error="the worker running this sync stopped before it finished"))
 
 
-def consecutive_retrying_runs(item_id, before=None, by="item"):
-    """How many of the item's latest runs in a row ended RETRYING (for the retry backoff).
-
-    `before`: count the runs older than this run id; `by="import"`: `item_id` is the import's id.
-    """
-    query = select(ImportRun.outcome)
-    if by == "import":
-        query = query.where(ImportRun.import_id == item_id)
-    else:
-        query = query.join(TransactionsImport, TransactionsImport.id == ImportRun.import_id) \
-            .where(TransactionsImport.plaid_item_id == item_id)
+def consecutive_retrying_runs(item_id, before=None):
+    """How many of the item's latest runs (older than run id `before`) in a row ended RETRYING."""
+    query = (select(ImportRun.outcome).join(TransactionsImport, TransactionsImport.id == ImportRun.import_id)
+             .where(TransactionsImport.plaid_item_id == item_id))
     if before is not None:
         query = query.where(ImportRun.id < before)
     outcomes = db.session.scalars(query.order_by(ImportRun.id.desc()).limit(10)).all()

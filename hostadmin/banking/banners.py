@@ -69,10 +69,11 @@ def banners_for(host):
 
 
 def failed_runs(items):
-    """{item id: run} for the items whose latest decisive run (succeeded or failed) failed.
+    """{item id: run} for the items whose latest decisive run (succeeded or failed) failed since
+    their status last changed.
 
     A FAILED run will fail the same way again (RETRYING ones are retried on their own), so the
-    item keeps its banner until a run succeeds.
+    item keeps its banner until a run succeeds, unless the item changed since (a repaired login).
     """
     if not items:
         return {}
@@ -84,7 +85,9 @@ def failed_runs(items):
     rows = db.session.execute(select(latest.c.plaid_item_id, ImportRun)
                               .join(ImportRun, ImportRun.id == latest.c.run_id)
                               .where(ImportRun.outcome == RunOutcome.FAILED.value)).all()
-    return {item_id: run for item_id, run in rows}
+    changed = {item.id: item.status_changed_at for item in items}
+    return {item_id: run for item_id, run in rows
+            if changed[item_id] is None or run.finished_at is None or run.finished_at >= changed[item_id]}
 
 
 def failed_sync_run(item):

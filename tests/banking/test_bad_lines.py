@@ -298,3 +298,18 @@ def test_a_sync_still_failing_when_its_retries_run_out_is_failed_and_shown(item,
     assert banners(web) == [("SYNC_FAILED", str(item.id))]
     plaid.clear_faults()
     assert sync(item).outcome == "SUCCEEDED" and banners(web) == []
+
+
+def test_a_login_failure_shows_its_own_banner_and_none_after_the_login_is_repaired(item, plaid, sync_app):
+    web = admin_web(sync_app, item)
+    plaid.reset_login(item.plaid_item_id)
+    assert sync(item).outcome == "FAILED"
+    assert banners(web) == [("LOGIN_REQUIRED", str(item.id))]  # the item's status says it; no second banner
+
+    # LOGIN_REPAIRED (webhook) a minute later: healthy again, the catch-up sync not finished yet.
+    sync_app.clock.advance(seconds=60)
+    db.session.refresh(item)
+    item.status, item.error_code, item.error_message = "HEALTHY", None, None
+    item.status_changed_at = sync_app.clock.now
+    db.session.commit()
+    assert banners(web) == []

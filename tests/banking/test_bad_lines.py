@@ -97,7 +97,7 @@ def test_nul_and_control_characters_in_bank_text_are_cleaned_and_every_line_impo
     assert item.status == ItemStatus.HEALTHY.value and item.last_sync_error is None
 
 
-def test_a_line_that_cannot_be_stored_is_recorded_invalid_and_the_rest_imported(item, plaid):
+def test_a_line_that_cannot_be_stored_is_recorded_invalid_and_the_rest_imported(item, plaid, sync_app):
     good, huge, odd_currency, also_good = plaid.add_transactions(item.plaid_item_id, specs=[
         {"amount": -10.0, "date": "2026-11-01", "name": "Gift"},
         {"amount": -92233720368547758.07, "date": "2026-11-02", "name": "Huge"},
@@ -114,6 +114,8 @@ def test_a_line_that_cannot_be_stored_is_recorded_invalid_and_the_rest_imported(
     db.session.refresh(item)
     assert item.cursor is not None and item.status == ItemStatus.HEALTHY.value
     assert (sync(item).added, sync(item).invalid) == (0, 0)  # the cursor moved past them: nothing repeats
+    page = admin_web(sync_app, item).get(f"/h/river/connections/{item.id}").get_data(as_text=True)
+    assert "2 lines not imported" in page and "2026-11-03 · -5.0 · NOT-A-CURRENCY-CODE · Odd" in page
 
 
 def test_a_transaction_plaid_sent_in_the_wrong_shape_is_recorded_invalid_not_fatal(item, plaid, sync_app):

@@ -4,18 +4,23 @@ Added -> insert (skipping what exists; the unique key is the last line of
 defence). Modified -> update; a row already triaged keeps its triage, records
 the previous values and is flagged for review. Removed -> marked removed,
 never deleted; a linked row that the bank removed is flagged for review.
-A posted transaction inherits the triage of the pending one it replaces.
-The ledger is never touched here.
+A posted transaction inherits what the admin set on the pending one it replaces.
+Each batch is written in a savepoint: a line the database refuses is recorded
+invalid (RowWriter.invalid) and the others are written. The ledger is never touched here.
 """
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select, text
+import psycopg
+from sqlalchemy import exc, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hostadmin.banking.decode import invalid_entry
 from hostadmin.banking.models import BankAccount
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRow, RowStatus
+from hostadmin.text import clean_line
 
 # Values compared to decide whether the bank changed a row, and kept in previous_values.
 BANK_FIELDS = ("date", "authorized_date", "amount", "currency", "description", "merchant_name", "pending",
@@ -34,6 +39,10 @@ COPY_TYPES = {
     "previous_values": "json", "first_run_id": "int4", "created_at": "timestamptz", "updated_at": "timestamptz",
 }
 INSERT_COLUMNS = tuple(COPY_TYPES)
+# The database refusing one line's values (SQLSTATE classes 22 and 23, or a value the driver cannot
+# convert), as opposed to the database being unavailable, which fails the whole run.
+LINE_ERRORS = (exc.DataError, exc.IntegrityError, psycopg.DataError, psycopg.IntegrityError, OverflowError)
+CHUNK = 2000
 
 
 @dataclass
@@ -57,11 +66,16 @@ class RowWriter:
         self._postgres = db.session.get_bind().dialect.name == "postgresql"
         self._insert = (postgresql.insert if self._postgres else sqlite.insert)(ImportRow.__table__)
         self._incoming = False  # PostgreSQL: new rows wait in a temp table until flush_new()
+        self._incoming_table = False
         # An import with no rows yet (a first sync) cannot hold any of the incoming ids:
         # skip the per-chunk lookups and COPY straight into import_rows.
         self._first_fill = db.session.scalar(
             select(ImportRow.id).where(ImportRow.import_id == tx_import.id).limit(1)) is None
         self._seen = set()  # ids inserted by this run, while first-filling
+        self._posted = {}  # pending source_id -> source_id of the posted line that replaces it
+        self.invalid = []  # lines the database refused (invalid_entry dicts)
+        if not self._postgres:
+            _open_sqlite_transaction()
 
     def upsert(self, lines, modified=False):
         """Insert new lines; treat lines for existing rows as bank-side modifications."""
@@ -72,17 +86,17 @@ class RowWriter:
             fresh = [line for line in lines if line.source_id not in self._seen]
             self.counts.duplicates += len(lines) - len(fresh)
             self._seen.update(line.source_id for line in fresh)
-            self._insert_new(fresh, direct=True)
+            self._guarded(fresh, lambda batch: self._insert_new(batch, direct=True))
             return
         existing = {row.source_id: row for row in db.session.scalars(
             select(ImportRow).where(ImportRow.import_id == self.tx_import.id,
                                     ImportRow.source_id.in_([line.source_id for line in lines])))}
         new_lines = [line for line in lines if line.source_id not in existing]
-        self._insert_new(new_lines)
-        for line in lines:
-            row = existing.get(line.source_id)
-            if row is not None:
-                self._modify(row, line, counted_as_duplicate=not modified)
+        if new_lines and self._postgres:
+            self._create_incoming()  # outside the savepoints: rolling one back must not drop it
+        self._guarded(new_lines, self._insert_new)
+        self._guarded([line for line in lines if line.source_id in existing],
+                      lambda batch: self._modify_rows(existing, batch, counted_as_duplicate=not modified))
 
     def remove(self, pairs):
         """Mark rows removed by the bank; unknown ids are ignored."""
@@ -121,27 +135,94 @@ class RowWriter:
         }
 
     def flush_new(self):
-        """Move rows COPYed into the temp table into import_rows (PostgreSQL; a no-op elsewhere)."""
+        """Move rows COPYed into the temp table into import_rows (PostgreSQL; a no-op elsewhere).
+
+        If import_rows refuses some of them, they move one by one and the refused ones are invalid.
+        """
         if not self._incoming:
             return
         columns = ", ".join(INSERT_COLUMNS)
-        db.session.execute(text(
-            f"INSERT INTO import_rows ({columns}) SELECT {columns} FROM import_rows_incoming "
-            "ON CONFLICT (import_id, source_id) DO NOTHING"))
+        move = f"INSERT INTO import_rows ({columns}) SELECT {columns} FROM import_rows_incoming"
+        conflict = " ON CONFLICT (import_id, source_id) DO NOTHING"
+        try:
+            with db.session.begin_nested():
+                db.session.execute(text(move + conflict))
+        except LINE_ERRORS:
+            waiting = db.session.execute(text("SELECT source_id, raw FROM import_rows_incoming")).all()
+            for source_id, raw in waiting:
+                try:
+                    with db.session.begin_nested():
+                        db.session.execute(text(move + " WHERE source_id = :source_id" + conflict),
+                                           {"source_id": source_id})
+                except LINE_ERRORS as error:
+                    self.counts.added -= 1
+                    self.invalid.append(invalid_entry(raw, refusal(error)))
         db.session.execute(text("TRUNCATE import_rows_incoming"))
         self._incoming = False
+
+    def inherit_pending_triage(self):
+        """Each posted row this run added takes over what the admin set on the pending row it replaces.
+
+        Status (hold, ignore, link), note and assignment move to the posted row; the pending row,
+        which the bank removes, keeps a pointer instead of the link, so it counts nowhere twice.
+        """
+        pairs = list(self._posted.items())
+        self._posted = {}
+        for start in range(0, len(pairs), CHUNK):
+            chunk = pairs[start:start + CHUNK]
+            pending_rows = self._rows_by_source([pending for pending, _ in chunk])
+            posted_rows = self._rows_by_source([posted for _, posted in chunk], ImportRow.first_run_id == self.run_id)
+            for pending_id, posted_id in chunk:
+                pending_row, posted_row = pending_rows.get(pending_id), posted_rows.get(posted_id)
+                if pending_row is None or posted_row is None or not _set_by_admin(pending_row):
+                    continue
+                for name in TRIAGE_FIELDS:
+                    setattr(posted_row, name, getattr(pending_row, name))
+                pending_row.status = RowStatus.PENDING.value
+                pending_row.order_id = pending_row.expense_id = pending_row.ledger_group_id = None
+                pending_row.needs_review = False
+                pending_row.review_reason = f"Posted as {posted_id}"
+                pending_row.updated_at = self.now
+
+    def _rows_by_source(self, source_ids, *conditions):
+        return {row.source_id: row for row in db.session.scalars(select(ImportRow).where(
+            ImportRow.import_id == self.tx_import.id, ImportRow.source_id.in_(source_ids), *conditions))}
+
+    def _guarded(self, lines, write):
+        """write(lines) in a savepoint; if the database refuses a line, write them one at a time
+        (each in its own savepoint) and record the refused ones as invalid."""
+        if not lines:
+            return
+        counts = replace(self.counts)
+        try:
+            with db.session.begin_nested():
+                write(lines)
+                db.session.flush()
+            return
+        except LINE_ERRORS:
+            self.counts = counts
+        for line in lines:
+            counts = replace(self.counts)
+            try:
+                with db.session.begin_nested():
+                    write([line])
+                    db.session.flush()
+            except LINE_ERRORS as error:
+                self.counts = counts
+                self.invalid.append(invalid_entry(line.raw, refusal(error)))
 
     def _insert_new(self, lines, direct=False):
         if not lines:
             return
         values = [self._row_values(line) for line in lines]
-        self._inherit_pending_triage(values)
         if self._postgres:
             self._copy_incoming(values, direct)
         else:
             statement = self._insert.on_conflict_do_nothing(index_elements=["import_id", "source_id"])
             db.session.execute(statement, values)
         self.counts.added += len(values)
+        if not self._first_fill:  # a first fill has no earlier pending rows to take over from
+            self._posted.update((line.pending_source_id, line.source_id) for line in lines if line.pending_source_id)
 
     def _copy_incoming(self, values, direct):
         """COPY is several times faster than INSERT for a first sync of tens of thousands of rows.
@@ -151,38 +232,24 @@ class RowWriter:
         COPY into import_rows itself: a duplicate there would abort the run.
         """
         connection = db.session.connection().connection.driver_connection
-        target = "import_rows"
+        target = "import_rows" if direct else "import_rows_incoming"
+        self._incoming = self._incoming or not direct
         with connection.cursor() as cursor:
-            if not direct:
-                target = "import_rows_incoming"
-                if not self._incoming:
-                    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS import_rows_incoming "
-                                   "(LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP")
-                    self._incoming = True
             # Binary COPY: no text formatting and parsing of every value on either side.
             with cursor.copy(f"COPY {target} ({', '.join(INSERT_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(list(COPY_TYPES.values()))
                 for row in values:
                     copy.write_row([row[name] for name in INSERT_COLUMNS])
 
-    def _inherit_pending_triage(self, values):
-        """A posted row takes over the triage (status, note, links) of the pending row it replaces."""
-        wanted = {v["pending_source_id"]: v for v in values if v["pending_source_id"]}
-        if not wanted:
-            return
-        pending_rows = db.session.scalars(select(ImportRow).where(
-            ImportRow.import_id == self.tx_import.id, ImportRow.source_id.in_(list(wanted)))).all()
-        for pending_row in pending_rows:
-            if not pending_row.is_triaged:
-                continue
-            posted = wanted[pending_row.source_id]
-            for name in TRIAGE_FIELDS:
-                posted[name] = getattr(pending_row, name)
-            # The link moves with the money: the pending row keeps a pointer, not the link.
-            pending_row.status = RowStatus.PENDING.value
-            pending_row.order_id = pending_row.expense_id = pending_row.ledger_group_id = None
-            pending_row.review_reason = f"Posted as {posted['source_id']}"
-            pending_row.updated_at = self.now
+    def _create_incoming(self):
+        if not self._incoming_table:
+            db.session.execute(text("CREATE TEMP TABLE IF NOT EXISTS import_rows_incoming "
+                                    "(LIKE import_rows INCLUDING DEFAULTS) ON COMMIT DROP"))
+            self._incoming_table = True
+
+    def _modify_rows(self, existing, lines, counted_as_duplicate):
+        for line in lines:
+            self._modify(existing[line.source_id], line, counted_as_duplicate)
 
     def _modify(self, row, line, counted_as_duplicate):
         new = self._row_values(line)
@@ -204,6 +271,25 @@ class RowWriter:
             row.needs_review = True
             row.review_reason = "Changed by the bank after triage"
         self.counts.modified += 1
+
+
+def _set_by_admin(row):
+    """True when the admin changed anything on the row: status, note or collective assignment."""
+    return row.status != RowStatus.PENDING.value or bool(row.note) or row.collective_id is not None
+
+
+def refusal(error):
+    """The database's reason for refusing a line, in one line."""
+    reason = getattr(error, "orig", None) or error
+    return "the database refused it: " + clean_line(str(reason).strip().split("\n")[0], 300)
+
+
+def _open_sqlite_transaction():
+    """pysqlite only BEGINs before a DML statement, so a SAVEPOINT issued first would be the outermost
+    transaction and its RELEASE would commit; open the transaction first so the run stays atomic."""
+    connection = db.session.connection().connection.driver_connection
+    if isinstance(connection, sqlite3.Connection) and not connection.in_transaction:
+        connection.execute("BEGIN")
 
 
 def _jsonable(value):
@@ -228,9 +314,11 @@ def bank_account_from_plaid(item, plaid_account, synced=True):
     get = plaid_account.get if hasattr(plaid_account, "get") else lambda k: getattr(plaid_account, k, None)
     balances = get("balances")
     bget = balances.get if hasattr(balances, "get") else lambda k: getattr(balances, k, None)
+    # Names and codes are the bank's text: cleaned and fitted to their columns (ids are kept as they are).
     return BankAccount(
         host_id=item.host_id, item_id=item.id, plaid_account_id=get("account_id"),
-        persistent_account_id=get("persistent_account_id"), name=get("name"),
-        official_name=get("official_name"), mask=get("mask"), type=str(get("type")),
-        subtype=str(get("subtype")) if get("subtype") is not None else None,
-        currency=bget("iso_currency_code") or bget("unofficial_currency_code"), synced=synced)
+        persistent_account_id=clean_line(get("persistent_account_id"), 200), name=clean_line(get("name"), 200) or "",
+        official_name=clean_line(get("official_name"), 300), mask=clean_line(get("mask"), 10),
+        type=clean_line(str(get("type")), 30),
+        subtype=clean_line(str(get("subtype")), 50) if get("subtype") is not None else None,
+        currency=clean_line(bget("iso_currency_code") or bget("unofficial_currency_code"), 10), synced=synced)

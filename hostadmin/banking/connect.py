@@ -18,6 +18,7 @@ from hostadmin.banking.models import BankAccount, ItemStatus, PlaidItem
 from hostadmin.banking.plaid_client import timeout
 from hostadmin.extensions import db
 from hostadmin.imports.models import TransactionsImport
+from hostadmin.text import clean_line
 
 
 class AlreadyConnected(Exception):
@@ -54,7 +55,7 @@ def exchange_and_store(host, client, public_token, user=None):
                                            _request_timeout=timeout()).item.get("institution_name")
     item = PlaidItem(host_id=host.id, plaid_item_id=exchanged.item_id,
                      access_token_encrypted=encrypt_token(access_token), institution_id=institution_id,
-                     institution_name=institution_name, status=ItemStatus.HEALTHY.value,
+                     institution_name=clean_line(institution_name, 200), status=ItemStatus.HEALTHY.value,
                      webhook_url=plaid_item.get("webhook"), created_by_id=user.id if user else None)
     db.session.add(item)
     db.session.flush()
@@ -78,11 +79,13 @@ def duplicate_accounts(host, institution_id, plaid_accounts):
                PlaidItem.status != ItemStatus.DISCONNECTED.value, BankAccount.synced.is_(True))).all()
     found = []
     for plaid_account in plaid_accounts:
-        persistent = plaid_account.get("persistent_account_id")
+        # Compared as stored: cleaned the way bank_account_from_plaid cleans them.
+        persistent = clean_line(plaid_account.get("persistent_account_id"), 200)
+        mask, name = clean_line(plaid_account.get("mask"), 10), clean_line(plaid_account.get("name"), 200)
         for account in existing:
             same_persistent = persistent and account.persistent_account_id == persistent
-            same_shape = (account.mask == plaid_account.get("mask") and account.name == plaid_account.get("name")
-                          and account.type == str(plaid_account.get("type")))
+            same_shape = (account.mask == mask and account.name == name
+                          and account.type == clean_line(str(plaid_account.get("type")), 30))
             if (same_persistent or same_shape) and account not in found:
                 found.append(account)
     return found

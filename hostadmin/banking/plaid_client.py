@@ -10,6 +10,8 @@ import urllib3
 from flask import current_app
 from plaid.api import plaid_api
 
+from hostadmin.text import clean_line, clean_text
+
 # Default (connect, read) timeout; the PLAID_TIMEOUT setting overrides it (see timeout()).
 TIMEOUT = (5, 60)
 ENVIRONMENT_HOSTS = {"sandbox": plaid.Environment.Sandbox, "production": plaid.Environment.Production}
@@ -51,7 +53,10 @@ def plaid_error(exc):
         return None, None, f"HTTP {exc.status} with a non-JSON body"
     if not isinstance(body, dict):
         return None, None, f"HTTP {exc.status}"
-    return body.get("error_code"), body.get("error_type"), body.get("error_message") or f"HTTP {exc.status}"
+    # Plaid's text, stored on the run and the item: cleaned here, at the boundary.
+    code, error_type = (clean_line(str(body[key]), 100) if body.get(key) is not None else None
+                        for key in ("error_code", "error_type"))
+    return code, error_type, clean_text(body.get("error_message"), 2000) or f"HTTP {exc.status}"
 
 
 def is_network_error(exc):

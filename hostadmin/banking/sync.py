@@ -10,22 +10,25 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+import psycopg
+from sqlalchemy import exc, select, update
 
 from hostadmin.banking import locks
 from hostadmin.banking.apply import RowWriter, account_map
 from hostadmin.banking.crypto import decrypt_token
-from hostadmin.banking.decode import InvalidAmount, bank_line, currency_of, decode_transaction
+from hostadmin.banking.decode import InvalidLine, bank_line, currency_of, decode_transaction, invalid_entry
 from hostadmin.banking.fetch import (
     ITEM_STATUS_BY_CODE, NEEDS_USER_CODES, CursorNotForItem, MutationDuringPagination, SyncError, Timings,
     fetch_page,
 )
+from hostadmin.banking.jobs import RETRY_DELAYS_SECONDS
 from hostadmin.banking.models import ItemStatus, PlaidItem
 from hostadmin.banking.plaid_client import get_client
 from hostadmin.banking.staging import Spool
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
+from hostadmin.text import clean_line
 
 log = logging.getLogger("hostadmin.banking.sync")
 
@@ -109,8 +112,36 @@ def sync_item(item, client, trigger="manual", lock_token=None):
         raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
     except SyncError as error:
         db.session.rollback()
-        outcome = RunOutcome.RETRYING if error.retryable else RunOutcome.FAILED
+        outcome, error = _outcome_of(error, run, item)
         return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+    except Exception as error:  # noqa: BLE001 (recorded, not swallowed: the run, the item page and a banner show it)
+        # Anything else would fail the same way next time. Left RUNNING, the run would only be
+        # marked ABANDONED by the next one, and nobody would learn why the item stopped syncing.
+        db.session.rollback()
+        log.exception("item %s: sync failed", item.id)
+        outcome, error = _outcome_of(_unexpected(error), run, item)
+        return _finish(db.session.get(ImportRun, run.id), item, progress, outcome, error)
+
+
+def _outcome_of(error, run, item):
+    """(outcome, error): RETRYING while the job has retries left for a retryable error, else FAILED
+    (a failure that will repeat: shown on the connection page and in a banner)."""
+    if error.retryable:
+        previous = consecutive_retrying_runs(item.id, before=run.id)
+        if previous < len(RETRY_DELAYS_SECONDS):
+            return RunOutcome.RETRYING, error
+        error = SyncError(f"{error} (the same after {previous + 1} runs in a row: no more automatic retries)",
+                          error.code, item_error=error.item_error)
+    return RunOutcome.FAILED, error
+
+
+def _unexpected(error):
+    """A SyncError for an exception the sync did not foresee: retryable only if the database was unreachable."""
+    reason = getattr(error, "orig", None) or error
+    message = clean_line(str(reason).strip().split("\n")[0], 500) or type(reason).__name__
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, psycopg.OperationalError)):
+        return SyncError(f"the database could not be reached: {message}", "DATABASE_UNAVAILABLE", retryable=True)
+    return SyncError(f"{type(reason).__name__}: {message}", "SYNC_ERROR")
 
 
 @dataclass
@@ -156,16 +187,10 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
         for kind in ("added", "modified"):
             lines = []
             for raw in getattr(page, kind):
-                transaction = decode_transaction(raw)
-                currency = currency_of(transaction, known_currency.get(transaction.account_id))
-                if currency is None:
-                    progress.invalid.append({"source_id": transaction.transaction_id,
-                                             "reason": "no currency on the transaction or its account"})
-                    continue
                 try:
-                    lines.append(bank_line(transaction, raw, currency))
-                except InvalidAmount as error:
-                    progress.invalid.append({"source_id": transaction.transaction_id, "reason": str(error)})
+                    lines.append(_line_of(raw, known_currency))
+                except InvalidLine as error:
+                    progress.invalid.append(invalid_entry(raw, error))
             spool.add(kind, lines)
         spool.add("removed", [(r.transaction_id, r.account_id) for r in page.removed])
         timings.stage += time.perf_counter() - started
@@ -175,6 +200,15 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
         if not page.has_more:
             progress.pages = pages
             return cursor, accounts
+
+
+def _line_of(raw, known_currency):
+    """The BankLine of one raw transaction; InvalidLine if it cannot become an import row."""
+    transaction = decode_transaction(raw)
+    currency = currency_of(transaction, known_currency.get(transaction.account_id))
+    if currency is None:
+        raise InvalidLine("no currency on the transaction or its account")
+    return bank_line(transaction, raw, currency)
 
 
 def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_token):
@@ -194,6 +228,7 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_to
     for chunk in spool.read("modified"):
         writer.upsert(chunk, modified=True)
     writer.flush_new()
+    writer.inherit_pending_triage()
     for chunk in spool.read("removed"):
         writer.remove(chunk)
     now = utcnow()
@@ -206,6 +241,7 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_to
         cursor=cursor or item.cursor, last_synced_at=now, last_sync_error=None, **healed))
     tx_import.last_synced_at = now
     counts = writer.counts
+    progress.invalid += writer.invalid
     progress.record_on(run)
     run.added, run.modified, run.removed, run.duplicates = (counts.added, counts.modified, counts.removed,
                                                              counts.duplicates)
@@ -249,11 +285,13 @@ def _abandon_stale_runs(tx_import):
              error="the worker running this sync stopped before it finished"))
 
 
-def consecutive_retrying_runs(item_id):
-    """How many of the item's latest runs in a row ended RETRYING (for the retry backoff)."""
-    outcomes = db.session.scalars(
-        select(ImportRun.outcome).join(TransactionsImport, TransactionsImport.id == ImportRun.import_id)
-        .where(TransactionsImport.plaid_item_id == item_id).order_by(ImportRun.id.desc()).limit(10)).all()
+def consecutive_retrying_runs(item_id, before=None):
+    """How many of the item's latest runs (older than run id `before`) in a row ended RETRYING."""
+    query = (select(ImportRun.outcome).join(TransactionsImport, TransactionsImport.id == ImportRun.import_id)
+             .where(TransactionsImport.plaid_item_id == item_id))
+    if before is not None:
+        query = query.where(ImportRun.id < before)
+    outcomes = db.session.scalars(query.order_by(ImportRun.id.desc()).limit(10)).all()
     count = 0
     for outcome in outcomes:
         if outcome != RunOutcome.RETRYING.value:

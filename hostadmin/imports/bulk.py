@@ -50,12 +50,14 @@ def bulk_apply(host, user, action, *, row_ids=None, filters=None, import_id=None
     current = []
     for chunk in _chunks(sorted(set(row_ids))):
         current += db.session.execute(
-            select(ImportRow.id, ImportRow.status, ImportRow.collective_id)
+            select(ImportRow.id, ImportRow.status, ImportRow.collective_id, ImportRow.removed_at)
             .where(ImportRow.host_id == host.id, ImportRow.id.in_(chunk)).with_for_update()).all()
     previous = defaultdict(list)
-    for row_id, status, collective_id in current:
+    for row_id, status, collective_id, removed_at in current:
         if status == LINKED:
             result.skipped["linked"] = result.skipped.get("linked", 0) + 1
+        elif removed_at is not None:  # nothing to triage: it is in no open tab
+            result.skipped["removed by the bank"] = result.skipped.get("removed by the bank", 0) + 1
         elif status not in allowed:
             result.skipped[ALREADY[status]] = result.skipped.get(ALREADY[status], 0) + 1
         else:
@@ -67,7 +69,8 @@ def bulk_apply(host, user, action, *, row_ids=None, filters=None, import_id=None
     for chunk in _chunks(eligible):
         # The status condition repeats the check in SQL: a row linked meanwhile stays untouched.
         db.session.execute(update(ImportRow)
-                           .where(ImportRow.id.in_(chunk), ImportRow.status != LINKED)
+                           .where(ImportRow.id.in_(chunk), ImportRow.status != LINKED,
+                                  ImportRow.removed_at.is_(None))
                            .values(**values, updated_at=now).execution_options(synchronize_session=False))
     result.done, result.row_ids = len(eligible), eligible
     audit.record(host, user, f"import_rows.bulk_{action}", object_type="import_rows", object_id=import_id,

@@ -53,8 +53,15 @@ def apply_filters(query, filters, with_status=True):
     return query
 
 
+# Tabs of rows still waiting for triage. A row the bank removed waits for nobody: it leaves these
+# by itself (a posted row has taken over its triage) and shows under "Removed by bank".
+OPEN_TABS = ("PENDING", "ON_HOLD")
+
+
 def status_clause(tab):
     """WHERE terms of a status tab."""
+    if tab in OPEN_TABS:
+        return [ImportRow.status == tab, ImportRow.removed_at.is_(None)]
     if tab in ROW_STATUSES:
         return [ImportRow.status == tab]
     if tab == "REVIEW":
@@ -125,24 +132,31 @@ def status_counts(host, filters, import_id=None):
         return _grouped_counts(base)
     counts = {"partial": False}
     for tab in ("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED"):
-        capped = base.where(*status_clause(tab)).with_only_columns(ImportRow.id).limit(COUNT_CAP + 1)
-        counts[tab] = db.session.scalar(select(func.count()).select_from(capped.subquery()))
-    counts["ALL"] = min(COUNT_CAP + 1, sum(counts[tab] for tab in ("PENDING", "ON_HOLD", "IGNORED", "LINKED")))
+        counts[tab] = _capped_count(base.where(*status_clause(tab)))
+    # "All" also lists removed rows of the open statuses, which no status tab counts.
+    removed_open = _capped_count(base.where(ImportRow.removed_at.is_not(None), ImportRow.status.in_(OPEN_TABS)))
+    listed = removed_open + sum(counts[tab] for tab in ("PENDING", "ON_HOLD", "IGNORED", "LINKED"))
+    counts["ALL"] = min(COUNT_CAP + 1, listed)
     return counts
+
+
+def _capped_count(query):
+    capped = query.with_only_columns(ImportRow.id).limit(COUNT_CAP + 1)
+    return db.session.scalar(select(func.count()).select_from(capped.subquery()))
 
 
 def _grouped_counts(base):
     matching = base.with_only_columns(ImportRow.status, ImportRow.needs_review, ImportRow.removed_at) \
         .limit(COUNT_CAP + 1).subquery()
-    counts = dict.fromkeys(("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED"), 0)
+    counts = dict.fromkeys(("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED", "ALL"), 0)
     for status, number, review, removed in db.session.execute(
             select(matching.c.status, func.count(),
                    func.count().filter(matching.c.needs_review.is_(True)), func.count(matching.c.removed_at))
             .group_by(matching.c.status)):
-        counts[status] += number
+        counts[status] += number - removed if status in OPEN_TABS else number
         counts["REVIEW"] += review
         counts["REMOVED"] += removed
-    counts["ALL"] = sum(counts[tab] for tab in ("PENDING", "ON_HOLD", "IGNORED", "LINKED"))
+        counts["ALL"] += number
     counts["partial"] = counts["ALL"] > COUNT_CAP
     return counts
 

@@ -54,10 +54,12 @@ def change_status(host, user, row, action):
     before = snapshot(row)
     if row.status == LINKED:
         raise TriageError("This row is linked: unlink it first.")
+    if row.removed_at is not None:
+        raise TriageError("The bank removed this row: there is nothing to triage.")
     if row.status not in allowed:
         raise TriageError(f"This row is already {STATUS_WORDS[row.status]}.")
     # Conditional on the status we read, so a concurrent change is not silently overwritten.
-    update_or_refuse(row, {"status": row.status}, {"status": target})
+    update_or_refuse(row, {"status": row.status, "removed_at": None}, {"status": target})
     audit.record(host, user, f"import_row.{action}", row, before=before, after=snapshot(row))
     db.session.commit()
     return row

@@ -2,7 +2,7 @@
 import plaid
 import pytest
 
-from hostadmin.banking.decode import MalformedResponse, decode_page, decode_transaction
+from hostadmin.banking.decode import InvalidLine, MalformedResponse, decode_page, decode_transaction
 from hostadmin.banking.plaid_client import plaid_error
 
 DEEP = b"[" * 30_000 + b"]" * 30_000
@@ -13,8 +13,8 @@ def test_a_deeply_nested_sync_page_is_a_malformed_response():
         decode_page(b'{"added": [], "extra": ' + DEEP + b"}")
 
 
-def test_a_deeply_nested_transaction_is_a_malformed_response():
-    with pytest.raises(MalformedResponse):
+def test_a_deeply_nested_transaction_is_an_invalid_line():
+    with pytest.raises(InvalidLine):
         decode_transaction(b'{"transaction_id": "t", "extra": ' + DEEP + b"}")
 
 

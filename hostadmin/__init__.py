@@ -100,6 +100,9 @@ def register_cli(app):
         app.cli.add_command(command)
     for command in (webhooks_cli, scheduler_command):
         app.cli.add_command(command)
+    from hostadmin.funds.cli import COMMANDS as funds_commands
+    for command in funds_commands:
+        app.cli.add_command(command)
 
 
 def register_template_helpers(app):

@@ -1,7 +1,7 @@
 """Creating hosts, collectives, contributors, orders and expenses (no ledger rows)."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hostadmin.extensions import db
 from hostadmin.ledger.models import (
@@ -50,6 +50,8 @@ def create_account(host, kind, name, email=None, slug=None):
     kind = AccountKind(kind)
     if not (name or "").strip():
         raise ValidationError("name is required", "name")
+    if kind is AccountKind.COLLECTIVE and collective_named(host, name):
+        raise ValidationError(f"this host already has a collective named {name.strip()!r}", "name")
     base = slug or slugify(name)
     candidate, n = base, 1
     while db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
@@ -60,6 +62,13 @@ def create_account(host, kind, name, email=None, slug=None):
     db.session.add(account)
     db.session.flush()
     return account
+
+
+def collective_named(host, name):
+    """The host's collective called `name` (case-insensitively), or None."""
+    return db.session.scalar(select(Account).where(
+        Account.host_id == host.id, Account.kind == AccountKind.COLLECTIVE.value,
+        func.lower(Account.name) == name.strip().lower()))
 
 
 def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRIBUTION,

@@ -220,4 +220,4 @@ def check():
         raise click.exceptions.Exit(1)
     rows = db.session.scalar(select(db.func.count()).select_from(LedgerTransaction))
     groups = db.session.scalar(select(db.func.count(db.func.distinct(LedgerTransaction.group_id))))
-    click.echo(f"Ledger OK: {rows} rows in {groups} groups")
+    click.echo(f"Ledger OK: {rows} row{'s' * (rows != 1)} in {groups} group{'s' * (groups != 1)}")

@@ -1,5 +1,6 @@
 """Creating hosts, collectives, contributors, orders and expenses (no ledger rows)."""
 import re
+from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
 
@@ -26,8 +27,11 @@ def slugify(text):
     return slug[:64].strip("-") or "account"
 
 
-def create_host(slug, name, currency, host_fee_bps=0):
+def create_host(slug, name, currency, host_fee_bps=0, timezone="UTC"):
     """Create a host with its own HOST account; refuses a duplicate slug."""
+    if timezone not in available_timezones():
+        raise ValidationError(f"unknown time zone {timezone!r}: use an IANA name such as Europe/Berlin",
+                              "timezone")
     if not SLUG_RE.match(slug or ""):
         raise ValidationError("slug must be lowercase letters, digits and dashes", "slug")
     if not CURRENCY_RE.match(currency or ""):
@@ -36,7 +40,7 @@ def create_host(slug, name, currency, host_fee_bps=0):
         raise ValidationError("name is required", "name")
     if db.session.scalar(select(Host).where(Host.slug == slug)):
         raise ValidationError(f"a host with slug {slug!r} already exists", "slug")
-    host = Host(slug=slug, name=name.strip(), currency=currency, host_fee_bps=host_fee_bps)
+    host = Host(slug=slug, name=name.strip(), currency=currency, host_fee_bps=host_fee_bps, timezone=timezone)
     db.session.add(host)
     db.session.flush()
     db.session.add(Account(host_id=host.id, kind=AccountKind.HOST.value, slug=slug,

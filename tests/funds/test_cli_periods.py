@@ -31,3 +31,15 @@ def test_periods_refusals_exit_non_zero_with_the_reason_on_stderr(app, cli):
                           (["--host", "river", "--month", "2026-11"], "has not ended yet")]:
         result = cli("periods", "close", *args)
         assert result.exit_code == 1 and message in result.stderr, (args, result.output)
+
+
+def test_a_host_is_created_with_its_time_zone_and_an_unknown_zone_is_refused(app, cli):
+    from sqlalchemy import select
+
+    from hostadmin.ledger.models import Host
+
+    created = cli("hosts", "create", "berlin", "--name", "Berlin", "--currency", "EUR", "--timezone", "Europe/Berlin")
+    assert created.exit_code == 0, created.output
+    assert db.session.scalar(select(Host.timezone).where(Host.slug == "berlin")) == "Europe/Berlin"
+    refused = cli("hosts", "create", "mars", "--name", "Mars", "--currency", "EUR", "--timezone", "Mars/Olympus")
+    assert refused.exit_code == 1 and "unknown time zone 'Mars/Olympus'" in refused.stderr

@@ -75,20 +75,21 @@ def edit_funds(host, user, order_id, *, reason, amount=None, collective=None, cl
         group_id = _live_group(original)
         rows = _group_rows(group_id)
         before = snapshot(original, rows[0].cleared_at)
-        if cleared_at is None:
-            cleared_at = rows[0].cleared_at
-            if cleared.is_closed(host, cleared_at):
-                cleared_at = cleared.start_of_day(host, cleared.today(host))
         after = {**before,
                  "amount": amount if amount is not None else original.amount,
                  "collective": collective.slug if collective is not None else before["collective"],
-                 "cleared_at": cleared_at.isoformat(),
+                 "cleared_at": (cleared_at or rows[0].cleared_at).isoformat(),
                  "description": (clean_line(description, 500).strip() if description is not None
                                  else original.description)}
-        changed = {field: [before[field], after[field]] for field in EDITABLE if before[field] != after[field]}
-        if not changed:
+        if before == after:
             raise FundsError("nothing to change: give a new amount, collective, date or description")
+        if cleared_at is None:
+            cleared_at = rows[0].cleared_at
+            if cleared.is_closed(host, cleared_at):  # the correction lands on its own date
+                cleared_at = cleared.start_of_day(host, cleared.today(host))
+                after["cleared_at"] = cleared_at.isoformat()
         cleared.check_recordable(host, cleared_at)
+        changed = {field: [before[field], after[field]] for field in EDITABLE if before[field] != after[field]}
 
         reversal = ledger.reverse_group(host, group_id, reason=f"Edit: {reason}", created_by=user,
                                         correction=Correction.EDIT)

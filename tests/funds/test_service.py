@@ -110,6 +110,18 @@ def test_editing_funds_of_a_closed_month_lands_the_correction_on_todays_date(wor
     assert {r.cleared_at for r in rows_of(order_id=corrected.id)} == {today}
     with pytest.raises(FundsError, match="October 2026 is closed"):
         service.edit_funds(host, user, corrected.id, reason="back", cleared_at=OCT_3)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "funds.edit"))
+    assert entry.before == {"amount": 10000, "cleared_at": OCT_3.isoformat()}
+    assert entry.after == {"amount": 9000, "cleared_at": today.isoformat()}
+
+
+def test_an_edit_that_changes_nothing_is_refused_even_in_a_closed_month(world):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers, cleared_at=OCT_3)
+    periods.close_month(host, user, "2026-10")
+    with pytest.raises(FundsError, match="nothing to change"):
+        service.edit_funds(host, user, original.id, reason="Typo", amount=10000, collective=rowers)
+    assert original.status == "PAID" and len(rows_of(order_id=original.id)) == 4
 
 
 def test_edit_moves_the_bank_line_link_to_the_corrected_funds(world):

@@ -40,7 +40,7 @@ def reopen_month(host, user, month, reason):
     month = cleared.parse_month(month)
     reason = clean_text(reason or "", 2000).strip()
     if not reason:
-        raise ClearedDateError("say why the month is reopened (--reason)")
+        raise ClearedDateError("say why the month is reopened: a reason is required")
     try:
         _lock_host(host)
         period = cleared.closing_in_force(host, month)

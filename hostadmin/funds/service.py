@@ -69,7 +69,7 @@ def edit_funds(host, user, order_id, *, reason, amount=None, collective=None, cl
     """
     reason = clean_text(reason or "", 2000).strip()
     if not reason:
-        raise FundsError("say why the funds are corrected (--reason)")
+        raise FundsError("say why the funds are corrected: a reason is required")
     try:
         original = _lock_paid_added_funds(host, [order_id])[0]
         group_id = _live_group(original)
@@ -122,7 +122,7 @@ def revert_funds(host, user, order_ids, *, reason):
     """Take back added funds: reverse each order's group, all in one transaction (all or nothing)."""
     reason = clean_text(reason or "", 2000).strip()
     if not reason:
-        raise FundsError("say why the funds are reverted (--reason)")
+        raise FundsError("say why the funds are reverted: a reason is required")
     done = []
     try:
         for order in _lock_paid_added_funds(host, order_ids):

@@ -206,6 +206,8 @@ def test_revert_is_all_or_nothing_and_refuses_replaced_or_already_reverted_funds
     assert balance(host, choir) == 0 and balance(host, rowers) == 400 - 32
     with pytest.raises(FundsError, match="already reverted"):
         service.revert_funds(host, user, [first.id], reason="again")
+    with pytest.raises(FundsError, match="a reason is required"):
+        service.revert_funds(host, user, [replaced.data["replaced_by_order_id"]], reason=" ")
 
 
 def test_reverting_funds_linked_to_a_bank_line_sends_the_line_back_to_do(world):

@@ -78,13 +78,14 @@ def register_blueprints(app):
     from hostadmin.auth.sessions import expire_idle_session
     from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
+    from hostadmin.funds.routes import bp as funds_bp
     from hostadmin.imports.routes import bp as imports_bp
     from hostadmin.web import require_login
     from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
     app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
         app.register_blueprint(bp)
 
 
@@ -108,6 +109,9 @@ def register_cli(app):
     for command in (hosts_cli, users_cli, demo_cli, worker_command, plaid_cli, imports_cli):
         app.cli.add_command(command)
     for command in (webhooks_cli, scheduler_command):
+        app.cli.add_command(command)
+    from hostadmin.funds.cli import COMMANDS as funds_commands
+    for command in funds_commands:
         app.cli.add_command(command)
 
 

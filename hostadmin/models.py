@@ -5,3 +5,4 @@ from hostadmin.banking.models import BankAccount, LinkTokenGrant, PlaidItem  # n
 from hostadmin.imports.models import ImportRow, ImportRun, TransactionsImport  # noqa: F401
 from hostadmin.ledger.models import Account, Expense, Host, LedgerTransaction, Order  # noqa: F401
 from hostadmin.webhooks.models import WebhookEvent  # noqa: F401
+from hostadmin.funds.models import ClosedPeriod  # noqa: F401

@@ -94,22 +94,23 @@ def build_app(databases, redis_url, tmp_path, **overrides):
 
 def finish_app(app, databases):
     from hostadmin.extensions import db
-    from hostadmin.ledger.service import unbalanced_groups
+    from hostadmin.funds.checks import ledger_problems
 
     with app.app_context():
         db.session.remove()
-        unbalanced = unbalanced_groups()
+        problems = ledger_problems()
         db.session.remove()
         databases.clean(db.engine)
         db.engine.dispose()
-    assert not unbalanced, f"ledger groups that do not sum to zero: {unbalanced}"
+    assert not problems, "ledger invariants broken:\n" + "\n".join(problems)
 
 
 @pytest.fixture
 def app(databases, redis_url, tmp_path):
     """The app on a clean database, inside an app context, with a frozen clock.
 
-    At teardown it asserts the ledger invariant: every group sums to zero.
+    At teardown it asserts the ledger invariants (funds.checks): every group sums to zero, every row
+    has a cleared_at shared by its group, no row was written into a month while it was closed.
     """
     app, clock = build_app(databases, redis_url, tmp_path)
     app.clock = clock

@@ -6,6 +6,8 @@ from hostadmin.auth.access import host_blueprint
 from hostadmin.auth.service import hosts_of
 from hostadmin.dashboard import service
 from hostadmin.dashboard.forms import CollectiveForm
+from hostadmin.extensions import db
+from hostadmin.ledger.accounts import ValidationError
 
 root = Blueprint("root", __name__)
 bp = host_blueprint("dashboard", __name__)
@@ -37,6 +39,11 @@ def add_collective():
     form = CollectiveForm()
     if not form.validate_on_submit():
         return home(form=form, status=400)
-    collective = service.add_collective(g.host, form.name.data)
+    try:
+        collective = service.add_collective(g.host, form.name.data)
+    except ValidationError as error:
+        db.session.rollback()
+        form.name.errors.append(str(error))
+        return home(form=form, status=400)
     flash(f"Collective “{collective.name}” added.", "success")
     return redirect(url_for("dashboard.home"))

@@ -5,19 +5,18 @@ UPDATE (status still open, not removed, no ledger group yet). Under concurrency
 the second claimant's UPDATE matches nothing, so it stops before touching the
 ledger. Orders and expenses are locked (SELECT … FOR UPDATE) for the same reason.
 """
-from datetime import datetime, time, timezone
-
 from sqlalchemy import select, update
 
 from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
+from hostadmin.funds import cleared as cleared_rules
 from hostadmin.imports.forms import NOTE_MAX
 from hostadmin.imports.models import ImportRow, RowStatus
 from hostadmin.ledger import accounts as ledger_accounts
 from hostadmin.ledger import service as ledger
 from hostadmin.ledger.models import (
-    AccountKind, Expense, ExpenseStatus, LedgerTransaction, Order, OrderKind, OrderStatus,
+    AccountKind, Expense, ExpenseStatus, Host, LedgerTransaction, Order, OrderKind, OrderStatus,
 )
 from hostadmin.money import major_units
 
@@ -36,8 +35,8 @@ class TriageError(ValueError):
 
 
 def cleared_at_of(row):
-    """The bank date of `row` as an aware UTC datetime at 00:00 (the ledger's cleared_at)."""
-    return datetime.combine(row.date, time(0), tzinfo=timezone.utc)
+    """The bank date of `row` at 00:00 in the host's time zone (the ledger's cleared_at), as UTC."""
+    return cleared_rules.start_of_day(db.session.get(Host, row.host_id), row.date)
 
 
 def snapshot(row):
@@ -274,7 +273,8 @@ def unlink(host, user, row, reason):
     """Reverse the ledger group the link wrote (never edit it) and send the row back to triage.
 
     The reversal is cleared at the original bank date: the link was a mistake, so
-    the money and its reversal net out in the same period of every report.
+    the money and its reversal net out in the same period of every report (unless
+    that month is closed: then on today's date, see funds.cleared).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -283,10 +283,9 @@ def unlink(host, user, row, reason):
                                 .execution_options(populate_existing=True)).one()
     preview = unlink_preview(host, locked)
     before = snapshot(locked)
-    original_cleared = preview["entries"][0].cleared_at if preview["entries"] else cleared_at_of(locked)
     try:
         reversal = ledger.reverse_group(host, locked.ledger_group_id, reason=f"Unlinked bank line: {reason}",
-                                        cleared_at=original_cleared, created_by=user)
+                                        created_by=user)
     except ledger.LedgerError as error:
         db.session.rollback()
         raise TriageError(str(error)) from None

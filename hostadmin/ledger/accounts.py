@@ -1,7 +1,8 @@
 """Creating hosts, collectives, contributors, orders and expenses (no ledger rows)."""
 import re
+from zoneinfo import available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hostadmin.extensions import db
 from hostadmin.ledger.models import (
@@ -26,8 +27,11 @@ def slugify(text):
     return slug[:64].strip("-") or "account"
 
 
-def create_host(slug, name, currency, host_fee_bps=0):
+def create_host(slug, name, currency, host_fee_bps=0, timezone="UTC"):
     """Create a host with its own HOST account; refuses a duplicate slug."""
+    if timezone not in available_timezones():
+        raise ValidationError(f"unknown time zone {timezone!r}: use an IANA name such as Europe/Berlin",
+                              "timezone")
     if not SLUG_RE.match(slug or ""):
         raise ValidationError("slug must be lowercase letters, digits and dashes", "slug")
     if not CURRENCY_RE.match(currency or ""):
@@ -36,7 +40,7 @@ def create_host(slug, name, currency, host_fee_bps=0):
         raise ValidationError("name is required", "name")
     if db.session.scalar(select(Host).where(Host.slug == slug)):
         raise ValidationError(f"a host with slug {slug!r} already exists", "slug")
-    host = Host(slug=slug, name=name.strip(), currency=currency, host_fee_bps=host_fee_bps)
+    host = Host(slug=slug, name=name.strip(), currency=currency, host_fee_bps=host_fee_bps, timezone=timezone)
     db.session.add(host)
     db.session.flush()
     db.session.add(Account(host_id=host.id, kind=AccountKind.HOST.value, slug=slug,
@@ -50,6 +54,8 @@ def create_account(host, kind, name, email=None, slug=None):
     kind = AccountKind(kind)
     if not (name or "").strip():
         raise ValidationError("name is required", "name")
+    if kind is AccountKind.COLLECTIVE and collective_named(host, name):
+        raise ValidationError(f"this host already has a collective named {name.strip()!r}", "name")
     base = slug or slugify(name)
     candidate, n = base, 1
     while db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
@@ -60,6 +66,13 @@ def create_account(host, kind, name, email=None, slug=None):
     db.session.add(account)
     db.session.flush()
     return account
+
+
+def collective_named(host, name):
+    """The host's collective called `name` (case-insensitively), or None."""
+    return db.session.scalar(select(Account).where(
+        Account.host_id == host.id, Account.kind == AccountKind.COLLECTIVE.value,
+        func.lower(Account.name) == name.strip().lower()))
 
 
 def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRIBUTION,

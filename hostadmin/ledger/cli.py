@@ -13,11 +13,12 @@ hosts_cli = AppGroup("hosts", help="Manage fiscal hosts.")
 @click.option("--name", required=True, help="The host's display name.")
 @click.option("--currency", required=True, help="Three-letter ISO currency code, e.g. USD.")
 @click.option("--host-fee", "host_fee_percent", default="0", help="Host fee on contributions, in percent.")
-def create(slug, name, currency, host_fee_percent):
+@click.option("--timezone", default="UTC", help="IANA time zone of the host's months and dates, e.g. Europe/Berlin.")
+def create(slug, name, currency, host_fee_percent, timezone):
     """Create a fiscal host."""
     try:
         fee_bps = _percent_to_bps(host_fee_percent)
-        host = create_host(slug, name, currency.upper(), host_fee_bps=fee_bps)
+        host = create_host(slug, name, currency.upper(), host_fee_bps=fee_bps, timezone=timezone)
     except ValidationError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None

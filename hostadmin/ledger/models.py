@@ -15,6 +15,7 @@ class AccountKind(str, enum.Enum):
     COLLECTIVE = "COLLECTIVE"
     CONTRIBUTOR = "CONTRIBUTOR"
     PAYEE = "PAYEE"
+    PROCESSOR = "PROCESSOR"  # a payment processor that keeps a fee
 
 
 class OrderKind(str, enum.Enum):
@@ -44,7 +45,15 @@ class LedgerKind(str, enum.Enum):
     CONTRIBUTION = "CONTRIBUTION"
     ADDED_FUNDS = "ADDED_FUNDS"
     HOST_FEE = "HOST_FEE"
+    PROCESSOR_FEE = "PROCESSOR_FEE"
     EXPENSE = "EXPENSE"
+
+
+class Correction(str, enum.Enum):
+    """Why a reversal group was written."""
+
+    EDIT = "EDIT"        # added funds corrected: reversed and recreated
+    REVERT = "REVERT"    # added funds taken back
 
 
 class Host(db.Model):
@@ -56,6 +65,8 @@ class Host(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     # Host fee taken on contributions, in basis points (1000 = 10%).
     host_fee_bps: Mapped[int] = mapped_column(default=0)
+    # IANA zone name: months, date filters and closed periods are in this zone.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     accounts = relationship("Account", back_populates="host", foreign_keys="Account.host_id")
@@ -163,6 +174,7 @@ class LedgerTransaction(db.Model):
     is_refund: Mapped[bool] = mapped_column(default=False)
     refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    correction: Mapped[str | None] = mapped_column(String(10))  # Correction, on reversal rows
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.ledger.models import (
-    Account, EntryType, Expense, ExpenseStatus, LedgerKind, LedgerTransaction, Order, OrderStatus,
+    Account, AccountKind, EntryType, Expense, ExpenseStatus, Host, LedgerKind, LedgerTransaction, Order,
+    OrderKind, OrderStatus,
 )
 
 
@@ -35,12 +36,15 @@ class Entry:
 
 
 def record_group(host, entries, *, currency, cleared_at, description="", created_by=None,
-                 order=None, expense=None, refunds=None, reason=None):
+                 order=None, expense=None, refunds=None, reason=None, correction=None):
     """Insert one balanced group of ledger rows and return them (not committed).
 
     `refunds` optionally pairs each entry with the original row it reverses.
     All rows share created_at (now) and cleared_at, so the group reads as one event.
+    cleared_at is required and may not fall in a closed month (funds.cleared holds the rules).
     """
+    from hostadmin.funds import cleared as cleared_rules  # funds builds on this module
+    cleared_rules.check_recordable(host, cleared_at)
     if not entries:
         raise LedgerError("a ledger group needs at least two rows")
     if currency != host.currency:
@@ -77,6 +81,7 @@ def record_group(host, entries, *, currency, cleared_at, description="", created
             is_refund=refunds is not None,
             refund_of_id=refunds[index].id if refunds is not None else None,
             reason=reason,
+            correction=correction.value if correction else None,
             created_by_id=created_by.id if created_by else None,
             created_at=now,
             cleared_at=cleared_at,
@@ -133,8 +138,11 @@ def record_expense_paid(expense, *, cleared_at, created_by=None):
     return rows
 
 
-def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None):
-    """Record a refund group that cancels every row of `group_id`; return the new rows."""
+def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None, correction=None):
+    """Record a refund group that cancels every row of `group_id`; return the new rows.
+
+    Without `cleared_at` the reversal is dated like the original, or now if that month is closed.
+    """
     if not reason or not reason.strip():
         raise LedgerError("a reversal needs a reason")
     originals = db.session.scalars(
@@ -158,12 +166,14 @@ def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None):
         for row in originals
     ]
     first = originals[0]
+    from hostadmin.funds import cleared as cleared_rules
     return record_group(
-        host, entries, currency=first.currency, cleared_at=cleared_at or utcnow(),
+        host, entries, currency=first.currency,
+        cleared_at=cleared_at or cleared_rules.reversal_cleared_at(host, originals),
         description=f"Reversal: {first.description}".strip(), created_by=created_by,
         order=db.session.get(Order, first.order_id) if first.order_id else None,
         expense=db.session.get(Expense, first.expense_id) if first.expense_id else None,
-        refunds=originals, reason=reason.strip(),
+        refunds=originals, reason=reason.strip(), correction=correction,
     )
 
 
@@ -202,3 +212,46 @@ def unbalanced_groups(session=None):
         .having(func.sum(LedgerTransaction.amount_in_host_currency) != 0)
     ).all()
 
+
+
+# --------------------------------------------------------------------------- added funds with fees
+
+def processor_account_of(host):
+    """The host's payment-processor account (receives processor fees), created on first use."""
+    from hostadmin.ledger.accounts import create_account
+    account = db.session.scalar(select(Account).where(
+        Account.host_id == host.id, Account.kind == AccountKind.PROCESSOR.value).order_by(Account.id))
+    return account or create_account(host, AccountKind.PROCESSOR, "Payment processor",
+                                     slug="payment-processor")
+
+
+def record_added_funds_paid(order, *, cleared_at, created_by=None):
+    """Mark an ADDED_FUNDS order PAID: one group with the funds, the host fee and the processor fee pairs.
+
+    The processor fee (minor units) is order.data["processor_fee"], so a recreated order keeps it.
+    """
+    if order.kind != OrderKind.ADDED_FUNDS.value:
+        raise LedgerError(f"order {order.id} is not added funds")
+    if order.status != OrderStatus.PENDING.value:
+        raise LedgerError(f"order {order.id} is {order.status}, not PENDING")
+    host = db.session.get(Host, order.host_id)
+    collective, source = order.to_account, order.from_account
+    host_fee = host_fee_of(order.amount, order.host_fee_bps)
+    processor_fee = int((order.data or {}).get("processor_fee") or 0)
+    if host_fee + processor_fee > order.amount:
+        raise LedgerError("the fees are larger than the amount")
+    entries = [Entry(collective, source, order.amount, LedgerKind.ADDED_FUNDS),
+               Entry(source, collective, -order.amount, LedgerKind.ADDED_FUNDS)]
+    if host_fee:
+        host_account = host_account_of(host)
+        entries += [Entry(host_account, collective, host_fee, LedgerKind.HOST_FEE),
+                    Entry(collective, host_account, -host_fee, LedgerKind.HOST_FEE)]
+    if processor_fee:
+        processor = processor_account_of(host)
+        entries += [Entry(processor, collective, processor_fee, LedgerKind.PROCESSOR_FEE),
+                    Entry(collective, processor, -processor_fee, LedgerKind.PROCESSOR_FEE)]
+    rows = record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
+                        description=order.description, created_by=created_by, order=order)
+    order.status = OrderStatus.PAID.value
+    order.paid_at = cleared_at
+    return rows

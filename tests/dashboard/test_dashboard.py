@@ -29,3 +29,17 @@ def test_adding_a_collective_without_a_name_shows_the_error_by_the_field(db, cli
 
     assert response.status_code == 400
     assert "Give the collective a name." in response.get_data(as_text=True)
+
+
+def test_adding_a_collective_whose_name_is_taken_in_another_case_shows_the_error_by_the_field(db, client,
+                                                                                              login_as):
+    host = make_host(slug="river")
+    make_collective(host, "River Rowers")
+    user = make_user(host)
+    db.session.commit()
+    login_as(user)
+
+    response = client.post_with_csrf("/h/river/collectives", {"name": "river rowers"})
+
+    assert response.status_code == 400
+    assert "this host already has a collective named &#39;river rowers&#39;" in response.get_data(as_text=True)

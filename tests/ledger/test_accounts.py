@@ -22,9 +22,18 @@ def test_host_input_is_validated(db, slug, currency, field):
 
 def test_account_slugs_are_unique_per_host(db):
     host = make_host()
-    first = accounts.create_account(host, "COLLECTIVE", "Open Source Club")
-    second = accounts.create_account(host, "COLLECTIVE", "Open Source Club")
+    first = accounts.create_account(host, "CONTRIBUTOR", "Open Source Club")
+    second = accounts.create_account(host, "CONTRIBUTOR", "Open Source Club")
     assert (first.slug, second.slug) == ("open-source-club", "open-source-club-2")
+
+
+def test_collective_names_are_unique_per_host_case_insensitively(db):
+    host, other = make_host(), make_host()
+    accounts.create_account(host, "COLLECTIVE", "Open Source Club")
+    with pytest.raises(accounts.ValidationError, match="already has a collective") as error:
+        accounts.create_account(host, "COLLECTIVE", "  open SOURCE club ")
+    assert error.value.field == "name"
+    assert accounts.create_account(other, "COLLECTIVE", "Open Source Club").host_id == other.id
 
 
 @pytest.mark.parametrize("amount", [0, -5, 1.5, True])

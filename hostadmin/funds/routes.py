@@ -1,0 +1,116 @@
+"""Money pages: a collective's page (balance today and at a date, its ledger rows) and Add funds."""
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from hostadmin.auth.access import host_blueprint, is_admin, role_required
+from hostadmin.extensions import db
+from hostadmin.funds import cleared, collectives, service
+from hostadmin.funds.forms import AddFundsForm, FormError, bps_to_percent, minor_units, percent_to_bps
+from hostadmin.ledger.accounts import ValidationError
+from hostadmin.ledger.models import Account
+from hostadmin.ledger.service import LedgerError
+
+bp = host_blueprint("funds", __name__)
+SERVICE_FIELDS = {"collective", "description", "amount", "host_fee_percent", "processor_fee"}
+
+
+@bp.after_request
+def vary_on_htmx(response):
+    """The balance fragment shares its page's URL: caches must keep them apart."""
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
+@bp.get("/collectives/<slug>")
+def collective(slug):
+    """A collective: balance today and at a chosen date (by effective date), its ledger rows."""
+    try:
+        account = collectives.collective_by_slug(g.host, slug)
+    except ValidationError:
+        abort(404)
+    at, at_error = None, None
+    if request.args.get("at"):
+        try:
+            at = _date(request.args["at"])
+        except ValueError:
+            at_error = "Give a date as YYYY-MM-DD."
+    context = {"collective": account, "at": at, "at_error": at_error,
+               "today": cleared.today(g.host),
+               "balance_today": _balance(account, None),
+               "balance_at": _balance(account, at) if at else None,
+               "rows": collectives.ledger_rows(g.host, account), "is_admin": is_admin()}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render_block("funds/collective.html", "balance_at", **context)
+    return render_template("funds/collective.html", **context)
+
+
+@bp.route("/funds/add", methods=["GET", "POST"])
+@role_required("ADMIN")
+def add_funds():
+    """Add funds that did not come through a bank feed, with the date they cleared."""
+    form = AddFundsForm(collective=_int(request.args.get("collective")))
+    form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
+    form.amount.label.text = f"Amount ({g.host.currency})"
+    form.cleared_on.render_kw = {"max": cleared.today(g.host).isoformat()}
+    if request.method == "GET":
+        form.cleared_on.data = form.cleared_on.data or cleared.today(g.host)
+        form.host_fee_percent.data = form.host_fee_percent.data or bps_to_percent(g.host.host_fee_bps)
+    if not form.validate_on_submit():
+        return render_template("funds/add_funds.html", form=form), 400 if request.method == "POST" else 200
+    try:
+        order = service.add_funds(g.host, current_user, **_parsed(form))
+    except FormError as error:
+        getattr(form, error.field).errors.append(str(error))
+        return render_template("funds/add_funds.html", form=form), 400
+    except service.FundsError as error:
+        field = _field_of(error)
+        getattr(form, field).errors.append(str(error)[:1].upper() + str(error)[1:] + ".")
+        return render_template("funds/add_funds.html", form=form), 400
+    flash(f"Added {service.describe(order)} (contribution #{order.id}).", "success")
+    return redirect(url_for("funds.collective", slug=order.to_account.slug))
+
+
+def _parsed(form):
+    """Service arguments from a validated form; FormError names the field at fault."""
+    currency = g.host.currency
+    collective = db.session.get(Account, form.collective.data)  # the service refuses another host's
+    amount = minor_units(form.amount.data, currency, "amount")
+    if amount <= 0:
+        raise FormError("The amount must be more than zero.", "amount")
+    try:
+        cleared_at = cleared.cleared_at_for_day(g.host, form.cleared_on.data)
+    except LedgerError as error:
+        raise FormError(str(error)[:1].upper() + str(error)[1:] + ".", "cleared_on") from None
+    return {
+        "collective": collective,
+        "amount": amount,
+        "cleared_at": cleared_at,
+        "description": form.description.data,
+        "contributor_name": form.contributor.data,
+        "host_fee_bps": percent_to_bps(form.host_fee_percent.data, "host_fee_percent")
+        if (form.host_fee_percent.data or "").strip() else None,
+        "processor_fee": minor_units(form.processor_fee.data, currency, "processor_fee")
+        if (form.processor_fee.data or "").strip() else 0,
+    }
+
+
+def _field_of(error):
+    cause = error.__cause__
+    field = getattr(cause, "field", None)
+    if field in SERVICE_FIELDS:
+        return field
+    return "cleared_on" if isinstance(cause, cleared.ClearedDateError) else "amount"
+
+
+def _balance(account, day):
+    return collectives.balances_at(g.host, day, account_ids=[account.id])[0].balance
+
+
+def _date(text):
+    from datetime import date
+    return date.fromisoformat(text.strip())
+
+
+def _int(text):
+    return int(text) if (text or "").isdigit() else None

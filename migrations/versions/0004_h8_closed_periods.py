@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_h8'
-down_revision = '0003t'
+down_revision = '0004_h6'
 branch_labels = None
 depends_on = None
 

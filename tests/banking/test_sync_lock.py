@@ -172,7 +172,7 @@ def test_a_live_holder_is_asked_to_run_again_and_then_runs_exactly_once_more(
     assert [run.outcome for run in run_locked_sync(bank_item.id, client=sync_client)] == ["SUCCEEDED"]
 
 
-def test_sqlite_lease_of_another_host_is_taken_over_only_once_it_expired(app, db, bank_item, sync_client):
+def test_sqlite_lease_of_another_host_is_taken_over_only_once_it_expired(lock_app, bank_item):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the lease is SQLite's lock")
     now = datetime.now(timezone.utc)
@@ -190,3 +190,18 @@ def test_sqlite_lease_of_another_host_is_taken_over_only_once_it_expired(app, db
     taken = locks.acquire(bank_item.id)
     assert taken is not None
     taken.release()
+
+
+def test_sqlite_lease_is_kept_fresh_while_its_holder_lives(lock_app, bank_item):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the lease is SQLite's lock")
+    lock_app.config["SYNC_LOCK_TTL_SECONDS"] = 1  # a heartbeat every 0.25 s
+    lock = locks.acquire(bank_item.id)
+    first_expiry = db.session.get(PlaidItem, bank_item.id).sync_lock_expires_at
+
+    time.sleep(1.5)  # longer than the lease: only the heartbeat keeps it
+
+    db.session.expire_all()
+    assert db.session.get(PlaidItem, bank_item.id).sync_lock_expires_at > first_expiry
+    assert locks.acquire(bank_item.id) is None and locks.request_run_again(bank_item.id)
+    lock.release()

@@ -59,6 +59,14 @@ def _stop(signum, frame):
     raise SystemExit(0)
 
 
+def _stop_on_signals():
+    # Until run() installs its own handlers (and while waiting), SIGTERM ends the process cleanly; so does
+    # SIGINT unless it is ignored (the launcher's children leave Ctrl-C to the launcher).
+    signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _stop)
+
+
 def run_with_redis_retry(what, connection, run, sleep=time.sleep):
     """Call run() until it says it is done for good (returns True), riding out Redis outages.
 
@@ -67,6 +75,7 @@ def run_with_redis_retry(what, connection, run, sleep=time.sleep):
     """
     delay, failures = 1, 0
     while True:
+        _stop_on_signals()
         try:
             connection.ping()
             if failures:
@@ -79,10 +88,6 @@ def run_with_redis_retry(what, connection, run, sleep=time.sleep):
             problem = f"Redis is unavailable ({error})"
         failures += 1
         log.warning("%s: %s; retrying in %s s", what, problem, delay)
-        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            sleep(delay)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        _stop_on_signals()
+        sleep(delay)
         delay = min(delay * 2, MAX_BACKOFF_SECONDS)

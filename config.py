@@ -59,10 +59,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
-    # Bank sync: page size (Plaid allows 1..500), how long a crashed worker's lock
-    # blocks the item, and the (connect, read) timeout of every Plaid call.
+    # Bank sync: page size (Plaid allows 1..500), the SQLite sync lease (renewed by its live holder;
+    # the last resort when the holder's pid cannot be checked), and the (connect, read) timeout of every
+    # Plaid call.
     SYNC_PAGE_SIZE = int(_env("SYNC_PAGE_SIZE", "500"))
-    SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "600"))
+    SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "60"))
     PLAID_TIMEOUT = (5, 60)  # plaid-python has no default timeout
 
     # Flask-Limiter (hostadmin.extensions.limiter) keeps its counts in REDIS_URL's Redis (create_app),

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from rq import Worker
 
 from hostadmin.extensions import db, queues
-from hostadmin.queueing import QUEUE_NAMES
+from hostadmin.queueing import QUEUE_NAMES, REDIS_DOWN, run_with_redis_retry
 
 log = logging.getLogger("hostadmin.jobs")
 _process_app = None
@@ -58,5 +58,29 @@ def worker_command(burst, queue_names):
     """Run an RQ worker on the app's Redis (works with the embedded Redis too)."""
     names = queue_names or QUEUE_NAMES
     log.info("worker listening on %s (%s)", ", ".join(names), current_app.config.get("REDIS_URL") or "embedded")
-    worker = Worker([queues.get(name) for name in names], connection=queues.connection)
-    worker.work(burst=burst, with_scheduler=True)
+    if burst:
+        _Worker([queues.get(name) for name in names], connection=queues.connection).work(burst=True)
+        return
+
+    def work():
+        # A fresh worker each time: RQ's own one quits (or raises) when Redis fails outside its dequeue.
+        worker = _Worker([queues.get(name) for name in names], connection=queues.connection)
+        try:
+            worker.work(with_scheduler=True)
+        except REDIS_DOWN:
+            if worker.stopping:
+                return True
+            raise
+        return worker.stopping
+
+    run_with_redis_retry("worker", queues.connection, work)
+
+
+class _Worker(Worker):
+    """An RQ worker that remembers whether it was asked to stop (as opposed to giving up on an error)."""
+
+    stopping = False
+
+    def request_stop(self, signum, frame):
+        self.stopping = True
+        super().request_stop(signum, frame)

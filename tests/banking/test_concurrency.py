@@ -1,15 +1,10 @@
-"""One sync per item, whatever runs at once: processes, RQ workers, a worker killed mid-run."""
-import signal
-import time
-from datetime import timedelta
-
-from sqlalchemy import func, select, text
+"""One sync per item, whatever runs at once: processes and RQ workers (killed ones: test_sync_lock.py)."""
+from sqlalchemy import select, text
 
 from hostadmin.banking.jobs import job_id_for, sync_item_job
 from hostadmin.banking.models import PlaidItem
 from hostadmin.banking.sync import run_locked_sync
 from hostadmin.extensions import db, queues
-from hostadmin.imports.models import ImportRow, ImportRun
 from tests.banking.helpers import active_rows, truth
 from tests.support.processes import flask_env, run_flask, start_flask
 
@@ -55,38 +50,6 @@ def test_two_rq_workers_with_duplicate_jobs_import_each_transaction_once(
     assert [w.returncode for w in workers] == [0, 0], outputs
     assert_in_step_with_the_bank(item, plaid, plaid_client)
     assert all(job.is_finished for job in (queue.fetch_job(f"{job_id_for(item.id)}-dup{n}") for n in range(4)))
-
-
-def test_worker_killed_mid_run_then_restarted_ends_like_an_uninterrupted_run(
-        app, item, plaid, plaid_client, tmp_path, clock):
-    plaid.add_transactions(item.plaid_item_id, count=400, seed=23)
-    plaid.delay_next("/transactions/sync", 0.25, count=None)  # every page is slow
-    env = commit_and_env(app, tmp_path, SYNC_LOCK_TTL_SECONDS=30)
-
-    victim = start_flask(env, "plaid", "sync", item.plaid_item_id)
-    deadline = time.monotonic() + 60
-    while db.session.scalar(select(PlaidItem.sync_lock_token).where(PlaidItem.id == item.id)
-                            .execution_options(populate_existing=True)) is None:
-        assert time.monotonic() < deadline, victim.communicate()[0]
-        time.sleep(0.05)
-        db.session.rollback()
-    time.sleep(0.6)  # a few pages into the run
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(10)
-    plaid.clear_faults()
-
-    db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(ImportRow)) == 0  # nothing half-applied
-    lock_expiry = db.session.scalar(select(PlaidItem.sync_lock_expires_at).where(PlaidItem.id == item.id))
-    clock.now = lock_expiry + timedelta(seconds=1)  # just past the dead worker's lock
-
-    restarted = run_locked_sync(item.id, "retry", client=plaid_client)
-
-    assert [run.outcome for run in restarted] == ["SUCCEEDED"]
-    outcomes = db.session.scalars(select(ImportRun.outcome).order_by(ImportRun.id)).all()
-    assert outcomes[0] == "ABANDONED"
-    assert restarted[0].added == len(truth(plaid, item))
-    assert_in_step_with_the_bank(item, plaid, plaid_client)
 
 
 def test_cli_sync_prints_counts_and_csv_export(app, item, plaid, plaid_client, tmp_path):

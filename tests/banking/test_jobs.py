@@ -29,14 +29,25 @@ def test_duplicate_requests_enqueue_one_job_with_a_deterministic_id(app, item, p
 def test_request_while_a_sync_runs_asks_for_one_more_run(app, item, plaid_client):
     request_sync(item, "webhook")
     queues.connection.delete(f"hostadmin:sync-pending:{item.id}")  # the job started…
-    token = locks.try_acquire(item.id)                              # …and holds the lock
+    lock = locks.acquire(item.id)                                   # …and holds the lock
     job = queues.get("sync").fetch_job(job_id_for(item.id))
     job.set_status("started")
 
     assert request_sync(item, "webhook") == "run-again"
     db.session.refresh(item)
     assert item.sync_requested
-    locks.release(item.id, token)
+    lock.release()
+
+
+def test_request_after_the_waiting_job_was_lost_enqueues_a_new_one(app, item, plaid, plaid_client):
+    assert request_sync(item, "webhook") == "enqueued"
+    queues.get("sync").empty()  # an operator emptied the queue: the job is gone, its "waiting" mark is not
+
+    assert request_sync(item, "webhook") == "enqueued"
+    assert queues.get("sync").job_ids == [job_id_for(item.id)]
+    work()
+    item = db.session.merge(item)
+    assert active_rows(item) == truth(plaid, item)
 
 
 def test_transient_failure_schedules_a_retry(app, item, plaid, plaid_client):

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select, text
 
 from hostadmin.banking.models import ItemStatus
-from hostadmin.banking.sync import run_locked_sync, sync_item
+from hostadmin.banking.sync import sync_item
 from hostadmin.imports.models import ImportRow, RowStatus
 from tests.banking.helpers import active_rows, all_rows, truth
 
@@ -242,29 +242,3 @@ def test_access_token_is_encrypted_at_rest(app, db, item, plaid):
     assert access_token.encode() not in bytes(stored)
     dump = " ".join(str(v) for row in db.session.execute(text("SELECT * FROM plaid_items")) for v in row)
     assert access_token not in dump
-
-
-def test_concurrent_request_while_locked_runs_exactly_once_more(app, db, item, plaid, plaid_client):
-    from hostadmin.banking import locks
-    token = locks.try_acquire(item.id)  # another worker is mid-sync
-    assert run_locked_sync(item.id, "webhook", client=plaid_client) == []  # coalesced: asks for one more
-    db.session.refresh(item)
-    assert item.sync_requested
-
-    assert locks.release_unless_requested(item.id, token) is False  # the holder must run again
-    assert locks.release_unless_requested(item.id, token) is True
-    db.session.refresh(item)
-    assert item.sync_lock_token is None and not item.sync_requested
-
-
-def test_expired_lock_of_a_dead_worker_is_taken_over(app, db, item, plaid, plaid_client, clock):
-    from hostadmin.banking import locks
-    assert locks.try_acquire(item.id)  # a worker that then died
-    assert run_locked_sync(item.id, client=plaid_client) == []
-    clock.advance(seconds=app.config["SYNC_LOCK_TTL_SECONDS"] + 1)
-
-    runs = run_locked_sync(item.id, client=plaid_client)
-
-    # The new run starts after the dead worker's run-again request, so one run satisfies it.
-    assert [r.outcome for r in runs] == ["SUCCEEDED"]
-    assert active_rows(item) == truth(plaid, item)

@@ -26,10 +26,10 @@ def flask_command(*args):
     return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
 
 
-def start_flask(env, *args):
-    """Start `flask --app wsgi <args>`; returns the Popen."""
+def start_flask(env, *args, **popen):
+    """Start `flask --app wsgi <args>`; returns the Popen (`popen`: more Popen arguments)."""
     return subprocess.Popen(flask_command(*args), cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, **popen)
 
 
 def run_flask(env, *args, timeout=120):

@@ -1,4 +1,8 @@
-"""Two admins (or a double click) linking at the same moment: PostgreSQL row locks let exactly one win."""
+"""Two admins (or a double click, or four tabs) acting on the same money at the same moment: exactly one wins.
+
+A conditional UPDATE whose row count decides (not a read, then a write) makes this hold on SQLite as on PostgreSQL.
+"""
+import re
 import threading
 
 import pytest
@@ -8,9 +12,10 @@ from hostadmin.imports import service
 from hostadmin.imports.models import ImportRow
 from hostadmin.ledger import accounts
 from hostadmin.ledger.models import Account, Host, LedgerTransaction, Order
-from tests.factories import make_collective, make_contributor, make_host, make_import, make_import_row, make_user
-
-pytestmark = pytest.mark.postgres
+from hostadmin.ledger.service import balances
+from tests.factories import (
+    PASSWORD, make_collective, make_contributor, make_host, make_import, make_import_row, make_payee, make_user,
+)
 
 
 def race(app, action, times=2):
@@ -38,6 +43,7 @@ def race(app, action, times=2):
     return outcomes
 
 
+@pytest.mark.postgres
 def test_the_same_row_added_as_funds_twice_at_once_is_linked_once(pg_app):
     from hostadmin.extensions import db
     host = make_host(slug="river")
@@ -58,6 +64,7 @@ def test_the_same_row_added_as_funds_twice_at_once_is_linked_once(pg_app):
     assert Order.query.count() == 1 and LedgerTransaction.query.count() == 2
 
 
+@pytest.mark.postgres
 def test_one_expected_contribution_linked_from_two_rows_at_once_is_paid_once(pg_app):
     from hostadmin.extensions import db
     host = make_host(slug="river")
@@ -80,3 +87,150 @@ def test_one_expected_contribution_linked_from_two_rows_at_once_is_paid_once(pg_
     db.session.expire_all()
     assert ImportRow.query.filter_by(status="LINKED").count() == 1
     assert LedgerTransaction.query.filter_by(order_id=order.id).count() == 2
+
+
+# --------------------------------------------------------------------------- over HTTP, SQLite and PostgreSQL
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_app(request):
+    """The app on the default database (a SQLite file unless TEST_DATABASE_URL), then on PostgreSQL."""
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+
+
+def http_race(app, user, requests):
+    """Sign in one test client per request, then send all `(path, form)` at the same moment.
+
+    Each client runs in its own thread with its own request context and database session,
+    as concurrent browser tabs or gunicorn threads would. Returns the responses' statuses and bodies.
+    """
+    email, barrier, results = user.email, threading.Barrier(len(requests)), [None] * len(requests)
+
+    def send(index):
+        # Sign in inside the thread: requests on the test's own thread share its app context (and `g`).
+        client, (path, form) = app.test_client(), requests[index]
+        try:
+            assert client.login(email, PASSWORD).status_code == 302
+            token = client.csrf_token("/")
+        finally:
+            barrier.wait()
+        try:
+            response = client.post(path, data=form, headers={"HX-Request": "true", "X-CSRFToken": token})
+            results[index] = (response.status_code, response.get_data(as_text=True))
+        except Exception as error:  # TESTING propagates a server error: count it as the 500 it would be
+            results[index] = (500, repr(error))
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def refusal(body):
+    """The error text a refused row action shows."""
+    match = re.search(r'role="alert"[^>]*>\s*([^<]+?)\s*<', body)
+    return match.group(1) if match else body[:300]
+
+
+def test_four_deposits_linked_to_one_order_at_once_pay_it_once(any_app):
+    from hostadmin.extensions import db
+    host = make_host(slug="river", host_fee_bps=1000)
+    rowers = make_collective(host)
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=rowers, amount=15000)
+    imp = make_import(host)
+    rows = [make_import_row(imp, amount=15000) for _ in range(4)]
+    admin = make_user(host)
+    db.session.commit()
+
+    results = http_race(any_app, admin, [(f"/h/river/imports/row/{row.id}/link", {"target_id": str(order.id)})
+                                         for row in rows])
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200, 409, 409, 409], [refusal(body) for _, body in results]
+    assert {refusal(body) for status, body in results if status == 409} == {
+        f"Order #{order.id} is paid, not expected any more."}
+    db.session.expire_all()
+    assert LedgerTransaction.query.filter_by(order_id=order.id).count() == 4  # contribution + host fee
+    assert ImportRow.query.filter_by(status="LINKED").count() == 1
+    assert balances(host)[rowers.id] == 15000 - 1500
+
+
+def test_four_withdrawals_linked_to_one_expense_at_once_pay_it_once(any_app):
+    from hostadmin.extensions import db
+    host = make_host(slug="river")
+    rowers = make_collective(host)
+    expense = accounts.create_expense(host, collective=rowers, payee=make_payee(host), amount=15000)
+    imp = make_import(host)
+    rows = [make_import_row(imp, amount=-15000) for _ in range(4)]
+    admin = make_user(host)
+    db.session.commit()
+
+    results = http_race(any_app, admin, [(f"/h/river/imports/row/{row.id}/link",
+                                          {"target_id": str(expense.id)}) for row in rows])
+
+    assert sorted(status for status, _ in results) == [200, 409, 409, 409], [refusal(b) for _, b in results]
+    assert {refusal(body) for status, body in results if status == 409} == {
+        f"Expense #{expense.id} is paid, not waiting for payment."}
+    db.session.expire_all()
+    assert LedgerTransaction.query.filter_by(expense_id=expense.id).count() == 2
+    assert balances(host)[rowers.id] == -15000
+
+
+def test_one_row_unlinked_four_times_at_once_is_reversed_once(any_app):
+    from hostadmin.extensions import db
+    host = make_host(slug="river")
+    rowers = make_collective(host)
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=rowers, amount=15000)
+    row = make_import_row(make_import(host), amount=15000)
+    admin = make_user(host)
+    db.session.commit()
+    service.link_order(host, admin, row, order.id)
+
+    results = http_race(any_app, admin, [(f"/h/river/imports/row/{row.id}/unlink", {"reason": "wrong line"})] * 4)
+
+    assert sorted(status for status, _ in results) == [200, 409, 409, 409], [refusal(b) for _, b in results]
+    assert {refusal(body) for status, body in results if status == 409} == {"This row is not linked."}
+    db.session.expire_all()
+    assert LedgerTransaction.query.filter_by(is_refund=True).count() == 2
+    assert balances(host)[rowers.id] == 0
+    assert db.session.get(Order, order.id).status == "PENDING"
+
+
+def test_one_deposit_added_as_funds_four_times_at_once_is_added_once(any_app):
+    from hostadmin.extensions import db
+    host = make_host(slug="river")
+    rowers, donor = make_collective(host), make_contributor(host)
+    row = make_import_row(make_import(host), amount=15000)
+    admin = make_user(host)
+    db.session.commit()
+
+    results = http_race(any_app, admin, [(f"/h/river/imports/row/{row.id}/add-funds",
+                                          {"collective": str(rowers.id), "contributor": str(donor.id)})] * 4)
+
+    assert sorted(status for status, _ in results) == [200, 409, 409, 409], [refusal(b) for _, b in results]
+    db.session.expire_all()
+    assert Order.query.count() == 1 and balances(host)[rowers.id] == 15000
+
+
+def test_a_link_and_a_bulk_ignore_of_the_same_row_at_once_do_not_both_apply(any_app):
+    from hostadmin.extensions import db
+    host = make_host(slug="river")
+    rowers = make_collective(host)
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=rowers, amount=15000)
+    imp = make_import(host)
+    row = make_import_row(imp, amount=15000)
+    admin = make_user(host)
+    db.session.commit()
+
+    results = http_race(any_app, admin, [
+        (f"/h/river/imports/row/{row.id}/link", {"target_id": str(order.id)}),
+        (f"/h/river/imports/{imp.id}/bulk", {"action": "ignore", "row": str(row.id)}),
+    ])
+
+    db.session.expire_all()
+    stored = db.session.get(ImportRow, row.id)
+    linked = results[0][0] == 200
+    assert stored.status == ("LINKED" if linked else "IGNORED"), results
+    assert LedgerTransaction.query.count() == (2 if linked else 0)
+    assert ("1 skipped because linked" if linked else "1 row ignored") in results[1][1]

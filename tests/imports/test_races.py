@@ -234,3 +234,36 @@ def test_a_link_and_a_bulk_ignore_of_the_same_row_at_once_do_not_both_apply(any_
     assert stored.status == ("LINKED" if linked else "IGNORED"), results
     assert LedgerTransaction.query.count() == (2 if linked else 0)
     assert ("1 skipped because linked" if linked else "1 row ignored") in results[1][1]
+
+
+def test_a_bulk_ignore_leaves_rows_changed_between_its_read_and_its_write_and_says_so(any_app):
+    from sqlalchemy import event, text
+
+    from hostadmin.extensions import db
+    from hostadmin.imports import bulk
+    host = make_host(slug="river")
+    imp = make_import(host)
+    linked_meanwhile, held_meanwhile, untouched = (make_import_row(imp) for _ in range(3))
+    admin = make_user(host)
+    db.session.commit()
+    fired = []
+
+    def another_admin_acts_first(conn, cursor, statement, parameters, context, executemany):
+        # Just before the bulk UPDATE: another connection commits a link and a hold on two of the rows.
+        if statement.lstrip().upper().startswith("UPDATE IMPORT_ROWS") and not fired:
+            fired.append(True)
+            with db.engine.connect() as other:
+                other.execute(text("UPDATE import_rows SET status='LINKED' WHERE id=:id"), {"id": linked_meanwhile.id})
+                other.execute(text("UPDATE import_rows SET status='ON_HOLD' WHERE id=:id"), {"id": held_meanwhile.id})
+                other.commit()
+
+    ids = [linked_meanwhile.id, held_meanwhile.id, untouched.id]
+    event.listen(db.engine, "before_cursor_execute", another_admin_acts_first)
+    try:
+        result = bulk.bulk_apply(host, admin, "ignore", row_ids=ids)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", another_admin_acts_first)
+
+    assert result.message == "1 row ignored, 1 skipped because changed meanwhile, 1 skipped because linked"
+    assert [db.session.get(ImportRow, i).status for i in ids] == ["LINKED", "ON_HOLD", "IGNORED"]
+    assert result.row_ids == [untouched.id]

@@ -112,8 +112,7 @@ def add_funds(host, user, row, *, collective, contributor=None, new_contributor=
         order = ledger_accounts.create_order(
             host, contributor=contributor, collective=collective, amount=row.amount,
             kind=OrderKind.ADDED_FUNDS,
-            description=clean_line((description or "").strip() or row.description or "",
-                                   Order.description.type.length).strip(),
+            description=clean_line(description or "").strip() or row.description,
             created_by=user, currency=row.currency)
         order.data = {"import_row_id": row.id}
         group = ledger.record_order_paid(order, cleared_at=cleared_at_of(row), created_by=user)

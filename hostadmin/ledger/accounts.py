@@ -4,6 +4,7 @@ import re
 from sqlalchemy import select
 
 from hostadmin.extensions import db
+from hostadmin.text import shorten
 from hostadmin.ledger.models import (
     Account, AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus,
 )
@@ -71,7 +72,8 @@ def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRI
         raise ValidationError("money can only be added to a collective", "collective")
     order = Order(host_id=host.id, kind=OrderKind(kind).value, status=OrderStatus.PENDING.value,
                   from_account_id=contributor.id, to_account_id=collective.id, amount=amount,
-                  currency=currency or host.currency, description=description,
+                  currency=currency or host.currency,
+                  description=shorten(description or "", Order.description.type.length),
                   host_fee_bps=host.host_fee_bps, created_by_id=created_by.id if created_by else None,
                   data={})
     db.session.add(order)
@@ -84,7 +86,8 @@ def create_expense(host, *, collective, payee, amount, description="", created_b
     _check_amount(amount)
     _check_same_host(host, collective, payee)
     expense = Expense(host_id=host.id, collective_id=collective.id, payee_id=payee.id, amount=amount,
-                      currency=currency or host.currency, description=description,
+                      currency=currency or host.currency,
+                      description=shorten(description or "", Expense.description.type.length),
                       status=ExpenseStatus.APPROVED.value,
                       created_by_id=created_by.id if created_by else None)
     db.session.add(expense)

@@ -4,6 +4,7 @@ import re
 from sqlalchemy import select
 
 from hostadmin.extensions import db
+from hostadmin.money import MAX_MINOR_UNITS
 from hostadmin.text import shorten
 from hostadmin.ledger.models import (
     Account, AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus,
@@ -96,8 +97,9 @@ def create_expense(host, *, collective, payee, amount, description="", created_b
 
 
 def _check_amount(amount):
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValidationError("amount must be a positive whole number of minor units", "amount")
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_MINOR_UNITS:
+        raise ValidationError(f"amount must be a positive whole number of minor units, at most {MAX_MINOR_UNITS:,}",
+                              "amount")
 
 
 def _check_same_host(host, *accounts):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import msgspec
 
-from hostadmin.money import minor_digits
+from hostadmin.money import AmountError, to_minor_units
 
 
 class MalformedResponse(ValueError):
@@ -90,11 +90,11 @@ class InvalidAmount(ValueError):
 
 def minor_units_into_account(plaid_amount: float, currency: str) -> int:
     """Plaid amount (+ = money out, major units) -> hostadmin amount (+ = money in, minor units)."""
-    digits = minor_digits(currency)
-    scaled = Decimal(repr(plaid_amount)).scaleb(digits)
-    if scaled != scaled.to_integral_value():
-        raise InvalidAmount(f"{plaid_amount} {currency} has more than {digits} decimal places")
-    return -int(scaled)
+    try:
+        # Bounded like every amount from outside, so one absurd line cannot overflow a BIGINT.
+        return -to_minor_units(Decimal(repr(plaid_amount)), currency)
+    except AmountError as error:
+        raise InvalidAmount(f"{plaid_amount} {currency} {error}") from None
 
 
 class BankLine(msgspec.Struct, frozen=True, array_like=True):

@@ -267,3 +267,39 @@ def test_a_bulk_ignore_leaves_rows_changed_between_its_read_and_its_write_and_sa
     assert result.message == "1 row ignored, 1 skipped because changed meanwhile, 1 skipped because linked"
     assert [db.session.get(ImportRow, i).status for i in ids] == ["LINKED", "ON_HOLD", "IGNORED"]
     assert result.row_ids == [untouched.id]
+
+
+def test_one_ledger_group_reversed_twice_at_once_is_reversed_once(any_app):
+    from hostadmin.extensions import db
+    from hostadmin.ledger import service as ledger
+    host = make_host(slug="river")
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=make_collective(host),
+                                  amount=15000)
+    group_id = ledger.record_order_paid(order, cleared_at=any_app.clock.now)[0].group_id
+    db.session.commit()
+    host_id, barrier, outcomes = host.id, threading.Barrier(2), []
+
+    def reverse():
+        with any_app.app_context():
+            try:
+                barrier.wait()
+                ledger.reverse_group(db.session.get(Host, host_id), group_id, reason="duplicate")
+                db.session.commit()
+                outcomes.append("reversed")
+            except ledger.LedgerError as error:
+                db.session.rollback()
+                outcomes.append(str(error))
+            except Exception as error:  # what the caller would turn into a 500
+                outcomes.append(repr(error)[:200])
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=reverse) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(outcomes) == [f"ledger group {group_id} was already reversed", "reversed"]
+    db.session.expire_all()
+    assert LedgerTransaction.query.filter_by(is_refund=True).count() == 2

@@ -338,12 +338,7 @@ def _reopen(preview):
     if preview["expense"] is not None:
         targets.append((Expense, preview["expense"], ExpenseStatus.APPROVED.value))
     for model, target, status in targets:
-        result = db.session.execute(
-            update(model).where(model.id == target.id, model.status == "PAID")
-            .values(status=status, paid_at=None).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise ledger.LedgerError(f"{model.__name__} #{target.id} is no longer paid; nothing was reversed.")
-        db.session.refresh(target)
+        ledger.move_status(model, target, "PAID", status, paid_at=None)
 
 
 # --------------------------------------------------------------------------- assignments

@@ -4,11 +4,11 @@ import re
 from sqlalchemy import select
 
 from hostadmin.extensions import db
-from hostadmin.money import MAX_MINOR_UNITS
-from hostadmin.text import shorten
 from hostadmin.ledger.models import (
     Account, AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus,
 )
+from hostadmin.money import MAX_MINOR_UNITS
+from hostadmin.text import shorten
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")

@@ -9,6 +9,7 @@ the originals.
 """
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
@@ -104,8 +105,8 @@ def host_fee_of(amount, fee_bps):
     return (amount * fee_bps + 5000) // 10000
 
 
-def _move_status(model, obj, from_status, to_status, **values):
-    """UPDATE obj's status only if it is still `from_status`; raise LedgerError if not.
+def move_status(model, obj, from_status, to_status, **values):
+    """UPDATE an order's or expense's status only if it is still `from_status`; LedgerError if not.
 
     The row count of the conditional UPDATE decides, on every database: of two
     transactions racing to pay one order, the second matches no row (PostgreSQL
@@ -121,9 +122,19 @@ def _move_status(model, obj, from_status, to_status, **values):
         set_committed_value(obj, name, value)
 
 
+@contextmanager
+def _paying(model, obj, from_status, paid_at):
+    """Move obj to PAID for the block; back to `from_status` if the block raises LedgerError (nothing written)."""
+    move_status(model, obj, from_status, "PAID", paid_at=paid_at)
+    try:
+        yield
+    except LedgerError:
+        move_status(model, obj, "PAID", from_status, paid_at=None)
+        raise
+
+
 def record_order_paid(order, *, cleared_at, created_by=None):
     """Mark a PENDING contribution or added-funds order PAID and write its ledger group."""
-    _move_status(Order, order, OrderStatus.PENDING.value, OrderStatus.PAID.value, paid_at=cleared_at or utcnow())
     host = db.session.get(Account, order.to_account_id).host
     collective, contributor = order.to_account, order.from_account
     kind = LedgerKind(order.kind)
@@ -138,21 +149,21 @@ def record_order_paid(order, *, cleared_at, created_by=None):
             Entry(host_account, collective, fee, LedgerKind.HOST_FEE),
             Entry(collective, host_account, -fee, LedgerKind.HOST_FEE),
         ]
-    return record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
-                        description=order.description, created_by=created_by, order=order)
+    with _paying(Order, order, OrderStatus.PENDING.value, paid_at=cleared_at or utcnow()):
+        return record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
+                            description=order.description, created_by=created_by, order=order)
 
 
 def record_expense_paid(expense, *, cleared_at, created_by=None):
     """Mark an APPROVED expense PAID and write its ledger group."""
-    _move_status(Expense, expense, ExpenseStatus.APPROVED.value, ExpenseStatus.PAID.value,
-                 paid_at=cleared_at or utcnow())
     host = expense.collective.host
     entries = [
         Entry(expense.collective, expense.payee, -expense.amount, LedgerKind.EXPENSE),
         Entry(expense.payee, expense.collective, expense.amount, LedgerKind.EXPENSE),
     ]
-    return record_group(host, entries, currency=expense.currency, cleared_at=cleared_at,
-                        description=expense.description, created_by=created_by, expense=expense)
+    with _paying(Expense, expense, ExpenseStatus.APPROVED.value, paid_at=cleared_at or utcnow()):
+        return record_group(host, entries, currency=expense.currency, cleared_at=cleared_at,
+                            description=expense.description, created_by=created_by, expense=expense)
 
 
 def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None):

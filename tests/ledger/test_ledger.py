@@ -71,6 +71,22 @@ def test_order_can_be_paid_only_once(db, clock):
         ledger.record_order_paid(order, cleared_at=clock.now)
 
 
+def test_a_refused_payment_leaves_the_order_and_the_expense_as_they_were(db, clock):
+    host = make_host()
+    collective = make_collective(host)
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=collective, amount=100,
+                                  currency="EUR")
+    expense = accounts.create_expense(host, collective=collective, payee=make_payee(host), amount=100,
+                                      currency="EUR")
+    with pytest.raises(ledger.LedgerError, match="only USD"):
+        ledger.record_order_paid(order, cleared_at=clock.now)
+    with pytest.raises(ledger.LedgerError, match="only USD"):
+        ledger.record_expense_paid(expense, cleared_at=clock.now)
+    db.session.commit()
+    db.session.expire_all()
+    assert (order.status, order.paid_at, expense.status, expense.paid_at) == ("PENDING", None, "APPROVED", None)
+
+
 def test_unbalanced_or_fractional_groups_are_refused(db, clock):
     host = make_host()
     collective, donor = make_collective(host), make_contributor(host)

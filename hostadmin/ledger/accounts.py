@@ -1,8 +1,11 @@
 """Creating hosts, collectives, contributors, orders and expenses (no ledger rows)."""
 import re
+from itertools import count
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.ledger.models import (
     Account, AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus,
@@ -53,15 +56,20 @@ def create_account(host, kind, name, email=None, slug=None):
     if not (name or "").strip():
         raise ValidationError("name is required", "name")
     base = slug or slugify(name)
-    candidate, n = base, 1
-    while db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
-        n += 1
-        candidate = f"{base}-{n}"
-    account = Account(host_id=host.id, kind=kind.value, name=name.strip(), email=email,
-                      slug=candidate, currency=host.currency)
-    db.session.add(account)
-    db.session.flush()
-    return account
+    values = {"host_id": host.id, "kind": kind.value, "name": name.strip(), "email": email,
+              "currency": host.currency, "created_at": utcnow()}
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for n in count(1):
+        candidate = base if n == 1 else f"{base}-{n}"
+        if db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
+            continue
+        # The check above can be stale (another admin adding "Ada" at the same moment): the insert
+        # takes the slug only if it is still free, so the loser moves on to "ada-2" instead of a 500.
+        account_id = db.session.scalar(insert(Account).values(**values, slug=candidate)
+                                       .on_conflict_do_nothing(index_elements=["host_id", "slug"])
+                                       .returning(Account.id))
+        if account_id is not None:
+            return db.session.get(Account, account_id)
 
 
 def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRIBUTION,

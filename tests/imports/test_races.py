@@ -18,6 +18,12 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_app(request):
+    """The app on the default database (a SQLite file unless TEST_DATABASE_URL), then on PostgreSQL."""
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+
+
 def race(app, action, times=2):
     """Run `action()` in `times` threads, each with its own app context and session; returns outcomes."""
     from hostadmin.extensions import db
@@ -43,8 +49,7 @@ def race(app, action, times=2):
     return outcomes
 
 
-@pytest.mark.postgres
-def test_the_same_row_added_as_funds_twice_at_once_is_linked_once(pg_app):
+def test_the_same_row_added_as_funds_twice_at_once_is_linked_once(any_app):
     from hostadmin.extensions import db
     host = make_host(slug="river")
     rowers, donor = make_collective(host), make_contributor(host)
@@ -57,15 +62,14 @@ def test_the_same_row_added_as_funds_twice_at_once_is_linked_once(pg_app):
         h, u, r, c, d = (db.session.get(model, i) for model, i in zip((Host, User, ImportRow, Account, Account), ids))
         service.add_funds(h, u, r, collective=c, contributor=d)
 
-    outcomes = race(pg_app, add_funds)
+    outcomes = race(any_app, add_funds)
 
     assert sorted(outcomes) == ["This row is already linked.", "linked"]
     db.session.expire_all()
     assert Order.query.count() == 1 and LedgerTransaction.query.count() == 2
 
 
-@pytest.mark.postgres
-def test_one_expected_contribution_linked_from_two_rows_at_once_is_paid_once(pg_app):
+def test_one_expected_contribution_linked_from_two_rows_at_once_is_paid_once(any_app):
     from hostadmin.extensions import db
     host = make_host(slug="river")
     order = accounts.create_order(host, contributor=make_contributor(host), collective=make_collective(host),
@@ -74,14 +78,14 @@ def test_one_expected_contribution_linked_from_two_rows_at_once_is_paid_once(pg_
     rows = [make_import_row(imp, amount=5000), make_import_row(imp, amount=5000)]
     admin = make_user(host)
     db.session.commit()
-    queue = [rows[0].id, rows[1].id]
+    queue, host_id, admin_id, order_id = [rows[0].id, rows[1].id], host.id, admin.id, order.id
 
     def link():
         row_id = queue.pop()
-        service.link_order(db.session.get(Host, host.id), db.session.get(User, admin.id),
-                           db.session.get(ImportRow, row_id), order.id)
+        service.link_order(db.session.get(Host, host_id), db.session.get(User, admin_id),
+                           db.session.get(ImportRow, row_id), order_id)
 
-    outcomes = race(pg_app, link)
+    outcomes = race(any_app, link)
 
     assert sorted(outcomes) == [f"Order #{order.id} is paid, not expected any more.", "linked"]
     db.session.expire_all()
@@ -89,13 +93,7 @@ def test_one_expected_contribution_linked_from_two_rows_at_once_is_paid_once(pg_
     assert LedgerTransaction.query.filter_by(order_id=order.id).count() == 2
 
 
-# --------------------------------------------------------------------------- over HTTP, SQLite and PostgreSQL
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_app(request):
-    """The app on the default database (a SQLite file unless TEST_DATABASE_URL), then on PostgreSQL."""
-    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
-
+# --------------------------------------------------------------------------- over HTTP
 
 def http_race(app, user, requests):
     """Sign in one test client per request, then send all `(path, form)` at the same moment.
@@ -303,3 +301,22 @@ def test_one_ledger_group_reversed_twice_at_once_is_reversed_once(any_app):
     assert sorted(outcomes) == [f"ledger group {group_id} was already reversed", "reversed"]
     db.session.expire_all()
     assert LedgerTransaction.query.filter_by(is_refund=True).count() == 2
+
+
+def test_two_deposits_added_as_funds_from_one_new_contributor_at_once_both_succeed(any_app):
+    from hostadmin.extensions import db
+    host = make_host(slug="river")
+    rowers = make_collective(host)
+    imp = make_import(host)
+    rows = [make_import_row(imp, amount=15000), make_import_row(imp, amount=2500)]
+    admin = make_user(host)
+    db.session.commit()
+
+    results = http_race(any_app, admin, [(f"/h/river/imports/row/{row.id}/add-funds",
+                                          {"collective": str(rowers.id), "new_name": "Ada Lovelace"})
+                                         for row in rows])
+
+    assert [status for status, _ in results] == [200, 200], [refusal(body) for _, body in results]
+    db.session.expire_all()
+    assert sorted(a.slug for a in Account.query.filter_by(kind="CONTRIBUTOR")) == ["ada-lovelace", "ada-lovelace-2"]
+    assert balances(host)[rowers.id] == 17500

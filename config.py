@@ -126,6 +126,10 @@ class ProductionConfig(Config):
                 raise RuntimeError(f"HOSTADMIN_ENV=production but {name} is not set")
             if cls.DEFAULTS.get(name) == value:
                 raise RuntimeError(f"HOSTADMIN_ENV=production but {name} is still the development default")
+        if _env("DATABASE_URL").startswith("sqlite"):
+            # SQLite serialises every writer and has no row locks: the embedded default is for
+            # one person trying the app, not for a host's admins working side by side.
+            raise RuntimeError("HOSTADMIN_ENV=production but DATABASE_URL is SQLite (use PostgreSQL)")
         if _env("PLAID_ENV", "local") == "local":
             raise RuntimeError("HOSTADMIN_ENV=production but PLAID_ENV is 'local' (use sandbox or production)")
 

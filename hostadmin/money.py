@@ -1,4 +1,5 @@
 """Money in integer minor units: precision and display from CLDR (Babel), never a hand-kept table."""
+import re
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -8,6 +9,18 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 MAX_MINOR_UNITS = 10**15 - 1
 
 _CURRENCIES = frozenset(list_currencies())
+
+# What parse_amount reads, ASCII only ([0-9], never \d: Python's \d and Decimal() both take "１２３" and
+# "²"). The integer part is plain digits or groups of three split by one kind of thousands separator.
+_NUMBER = {
+    False: re.compile(r"(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]+))?",
+                      re.ASCII),
+    True: re.compile(r"(?P<int>[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:,(?P<frac>[0-9]+))?",
+                     re.ASCII),
+}
+# Spaces and symbols that bank exports and people put around a number; they carry no meaning here.
+_IGNORED = str.maketrans("", "", "$€£¥\u00a0\u202f")
+_MAX_DIGITS = len(str(MAX_MINOR_UNITS))
 
 
 class AmountError(ValueError):
@@ -48,6 +61,40 @@ def to_minor_units(value, currency):
     if abs(minor) > MAX_MINOR_UNITS:
         raise AmountError("is too large")
     return minor
+
+
+def parse_amount(text, currency, decimal_comma=False):
+    """ "1,234.56", "USD" -> 123456 minor units; "(12.00)" and "-12" are negative. Raises AmountError.
+
+    One parser for every amount a person or a file gives (forms, query strings, CSV):
+    ASCII digits only, an optional sign or parentheses for negative, thousands separators
+    ("," or " "; "." or " " with `decimal_comma`), at most the currency's decimals (CLDR:
+    JPY 0, USD 2, KWD 3), and at most MAX_MINOR_UNITS in magnitude.
+    """
+    raw = str(text if text is not None else "").strip()
+    shown = raw if len(raw) <= 40 else raw[:39] + "…"
+    body = raw.translate(_IGNORED).strip()
+    negative = body.startswith("(") and body.endswith(")")
+    if negative:
+        body = body[1:-1].strip()
+    if body[:1] in ("-", "+"):
+        negative, body = negative or body[0] == "-", body[1:].strip()
+    match = _NUMBER[bool(decimal_comma)].fullmatch(body)
+    if not match:
+        raise AmountError(f"“{shown}” is not an amount")
+    whole, fraction = match["int"].translate(str.maketrans("", "", ",. ")), match["frac"] or ""
+    if len(whole.lstrip("0")) > _MAX_DIGITS:  # refuse before Decimal does arithmetic on a huge number
+        raise AmountError(f"“{shown}” is too large: {_largest(currency)}")
+    try:
+        minor = to_minor_units(Decimal(f"{whole}.{fraction or 0}"), currency)
+    except AmountError as error:
+        detail = f": {_largest(currency)}" if str(error) == "is too large" else ""
+        raise AmountError(f"“{shown}” {error}{detail}") from None
+    return -minor if negative else minor
+
+
+def _largest(currency):
+    return f"the largest amount is {major_units(MAX_MINOR_UNITS, currency, grouping=True)} {currency}"
 
 
 def format_money(minor_units, currency, locale="en_US"):

@@ -22,6 +22,13 @@ def test_hosts_create_and_duplicate_slug(cli, db):
     assert again.exit_code != 0 and "already exists" in again.output
 
 
+@pytest.mark.parametrize("fee", ["８", "²", "1e1", "-1", "100.001", "101"])
+def test_hosts_create_refuses_a_host_fee_that_is_not_a_plain_percentage(cli, db, fee):
+    result = cli("hosts", "create", "river", "--name", "River Host", "--currency", "USD", "--host-fee", fee)
+    assert result.exit_code != 0 and "--host-fee must be" in result.output
+    assert db.session.scalar(select(Host)) is None
+
+
 def test_users_create_with_password_option_and_prompt(cli, db):
     cli("hosts", "create", "river", "--name", "River Host", "--currency", "USD")
     result = cli("users", "create", "Ann@River.org", "--host", "river", "--role", "accountant",

@@ -48,6 +48,7 @@ def test_production_starts_with_every_secret_set():
     ({"ENCRYPTION_KEY": "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMDAwMDAwMDA="}, "ENCRYPTION_KEY is still the development default"),
     ({"PLAID_SECRET": None}, "PLAID_SECRET is not set"),
     ({"PLAID_ENV": "local"}, "PLAID_ENV is 'local'"),
+    ({"DATABASE_URL": "sqlite:////tmp/hostadmin.sqlite3"}, "DATABASE_URL is SQLite (use PostgreSQL)"),
 ])
 def test_production_refuses_missing_or_default_secrets(overrides, message):
     result = start(production_env(**overrides))

@@ -46,32 +46,31 @@ def bulk_apply(host, user, action, *, row_ids=None, filters=None, import_id=None
         row_ids = queries.matching_ids(host, filters, import_id)
     target, allowed = ACTIONS[action]
     result = BulkResult(action)
-    # Lock the rows (PostgreSQL) so a concurrent link cannot slip in between check and update.
-    current = []
-    for chunk in _chunks(sorted(set(row_ids))):
-        current += db.session.execute(
-            select(ImportRow.id, ImportRow.status, ImportRow.collective_id, ImportRow.removed_at)
-            .where(ImportRow.host_id == host.id, ImportRow.id.in_(chunk)).with_for_update()).all()
-    previous = defaultdict(list)
-    for row_id, status, collective_id, removed_at in current:
-        if status == LINKED:
-            result.skipped["linked"] = result.skipped.get("linked", 0) + 1
-        elif removed_at is not None:  # nothing to triage: it is in no open tab
-            result.skipped["removed by the bank"] = result.skipped.get("removed by the bank", 0) + 1
-        elif status not in allowed:
-            result.skipped[ALREADY[status]] = result.skipped.get(ALREADY[status], 0) + 1
-        else:
-            key = status if action != "assign" else str(collective_id or "")
-            previous[key].append(row_id)
-    eligible = sorted(row_id for ids in previous.values() for row_id in ids)
+    previous = _eligible(host, action, sorted(set(row_ids)), result)
     values = {"collective_id": collective.id} if action == "assign" else {"status": target}
     now = utcnow()
-    for chunk in _chunks(eligible):
-        # The status condition repeats the check in SQL: a row linked meanwhile stays untouched.
-        db.session.execute(update(ImportRow)
-                           .where(ImportRow.id.in_(chunk), ImportRow.status != LINKED,
-                                  ImportRow.removed_at.is_(None))
-                           .values(**values, updated_at=now).execution_options(synchronize_session=False))
+    changed = defaultdict(list)
+    for key, ids in previous.items():
+        # The UPDATE repeats what was read as its condition, and only what it RETURNS counts: a row
+        # linked or changed meanwhile (on SQLite nothing was locked by the read) stays untouched.
+        if action == "assign":
+            condition = [ImportRow.status.in_(allowed),
+                         ImportRow.collective_id == int(key) if key else ImportRow.collective_id.is_(None)]
+        else:
+            condition = [ImportRow.status == key]
+        for chunk in _chunks(ids):
+            changed[key] += db.session.scalars(
+                update(ImportRow).where(ImportRow.id.in_(chunk), ImportRow.removed_at.is_(None), *condition)
+                .values(**values, updated_at=now).returning(ImportRow.id)
+                .execution_options(synchronize_session=False)).all()
+    missed = sorted(set().union(*previous.values()) - set().union(*changed.values()))
+    if missed:
+        # Say why, as they are now (usually linked by someone else a moment ago).
+        still = _eligible(host, action, missed, result)
+        if still:
+            result.skipped["changed meanwhile"] = sum(len(ids) for ids in still.values())
+    previous = {key: sorted(ids) for key, ids in changed.items() if ids}
+    eligible = sorted(row_id for ids in previous.values() for row_id in ids)
     result.done, result.row_ids = len(eligible), eligible
     audit.record(host, user, f"import_rows.bulk_{action}", object_type="import_rows", object_id=import_id,
                  data={"previous": dict(previous), "skipped": result.skipped, "count": result.done,
@@ -80,6 +79,30 @@ def bulk_apply(host, user, action, *, row_ids=None, filters=None, import_id=None
     db.session.commit()
     db.session.expire_all()
     return result
+
+
+def _eligible(host, action, row_ids, result):
+    """{previous status (or collective id for assign): [row ids]} of the rows `action` applies to.
+
+    Rows it does not apply to are counted in `result.skipped` by reason.
+    """
+    allowed = ACTIONS[action][1]
+    previous = defaultdict(list)
+    for chunk in _chunks(row_ids):
+        for row_id, status, collective_id, removed_at in db.session.execute(
+                select(ImportRow.id, ImportRow.status, ImportRow.collective_id, ImportRow.removed_at)
+                .where(ImportRow.host_id == host.id, ImportRow.id.in_(chunk))):
+            if status == LINKED:
+                reason = "linked"
+            elif removed_at is not None:  # nothing to triage: it is in no open tab
+                reason = "removed by the bank"
+            else:
+                reason = None if status in allowed else ALREADY[status]
+            if reason:
+                result.skipped[reason] = result.skipped.get(reason, 0) + 1
+            else:
+                previous[status if action != "assign" else str(collective_id or "")].append(row_id)
+    return previous
 
 
 def undo_bulk(host, entry):

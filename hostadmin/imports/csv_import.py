@@ -19,8 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
-from hostadmin.imports.forms import InputError, parse_money
+from hostadmin.imports.forms import InputError
 from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RunOutcome, TransactionsImport
+from hostadmin.money import AmountError, is_currency, parse_amount
 
 DATE_FORMATS = {"%Y-%m-%d": "2026-11-20", "%m/%d/%Y": "11/20/2026", "%d/%m/%Y": "20/11/2026",
                 "%d.%m.%Y": "20.11.2026", "%Y/%m/%d": "2026/11/20"}
@@ -214,27 +215,36 @@ def _cell(values, index, column):
 def _parse_line(number, values, index, mapping):
     raw_date = _cell(values, index, mapping["date"])
     try:
-        day = datetime.strptime(raw_date, mapping["date_format"]).date()
+        # strptime reads any Unicode digit ("２０２６"): only ASCII dates are dates here.
+        day = datetime.strptime(raw_date if raw_date.isascii() else "", mapping["date_format"]).date()
     except ValueError:
         raise InputError(f"“{raw_date}” is not a date like {DATE_FORMATS[mapping['date_format']]}") from None
-    comma = bool(mapping.get("decimal_comma"))
-    if mapping.get("amount"):
-        amount = parse_money(_cell(values, index, mapping["amount"]), comma)
-        amount = -amount if mapping.get("negate") else amount
-    else:
-        debit, credit = _cell(values, index, mapping.get("debit")), _cell(values, index, mapping.get("credit"))
-        if bool(debit) == bool(credit):
-            raise InputError("exactly one of debit and credit must be filled in")
-        amount = -abs(parse_money(debit, comma)) if debit else abs(parse_money(credit, comma))
+    # The currency first: it says how many decimals the amount may have (JPY none, KWD three).
+    currency = (_cell(values, index, mapping.get("currency")) or mapping.get("fixed_currency") or "").upper()
+    if not is_currency(currency):
+        raise InputError("the currency is missing" if not currency else f"“{currency}” is not a currency code")
+    try:
+        amount = _amount(values, index, mapping, currency)
+    except AmountError as error:
+        raise InputError(str(error)) from None
     if amount == 0:
         raise InputError("the amount is zero")
-    currency = (_cell(values, index, mapping.get("currency")) or mapping.get("fixed_currency") or "").upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise InputError("the currency is missing" if not currency else f"“{currency}” is not a currency code")
     description = _cell(values, index, mapping["description"])
     if not description:
         raise InputError("the description is empty")
     return Line(number, day, amount, currency, description, source_id="")
+
+
+def _amount(values, index, mapping, currency):
+    """The line's amount in minor units, positive = money in (AmountError if unreadable or out of bounds)."""
+    comma = bool(mapping.get("decimal_comma"))
+    if mapping.get("amount"):
+        amount = parse_amount(_cell(values, index, mapping["amount"]), currency, comma)
+        return -amount if mapping.get("negate") else amount
+    debit, credit = _cell(values, index, mapping.get("debit")), _cell(values, index, mapping.get("credit"))
+    if bool(debit) == bool(credit):
+        raise AmountError("exactly one of debit and credit must be filled in")
+    return -abs(parse_amount(debit, currency, comma)) if debit else abs(parse_amount(credit, currency, comma))
 
 
 def _source_id(imp, mapping, line, values, index, occurrence):

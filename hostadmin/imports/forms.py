@@ -1,10 +1,9 @@
 """Parsing triage input: list filters from the URL, money and dates typed by admins."""
-import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from hostadmin.imports.models import RowStatus
+from hostadmin.money import AmountError, major_units, parse_amount
 
 # Tabs: the four statuses plus two views across them.
 TABS = ("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED", "ALL")
@@ -12,28 +11,11 @@ TAB_LABELS = {"PENDING": "To do", "ON_HOLD": "On hold", "IGNORED": "Ignored", "L
               "REVIEW": "Changed by bank", "REMOVED": "Removed by bank", "ALL": "All"}
 SORTS = {"date_desc": "Newest first", "date_asc": "Oldest first",
          "amount_desc": "Largest amount first", "amount_asc": "Smallest amount first"}
-MONEY_RE = re.compile(r"^\(?-?\d{1,3}(?:[ ,]?\d{3})*(?:\.\d{1,2})?\)?$|^\(?-?\d+(?:\.\d{1,2})?\)?$")
 NOTE_MAX = 5000
 
 
 class InputError(ValueError):
     """Admin input that cannot be used; the message says why."""
-
-
-def parse_money(text, decimal_comma=False):
-    """ "1,234.56" -> 123456 (minor units); "(12.00)" and "-12" are negative. Raises InputError."""
-    raw = (text or "").strip().replace("\u00a0", "").replace("$", "").replace("€", "").replace("£", "")
-    if decimal_comma:
-        raw = raw.replace(".", "").replace(" ", "").replace(",", ".")
-    if not raw or not MONEY_RE.match(raw):
-        raise InputError(f"“{text}” is not an amount")
-    negative = raw.startswith("(") or raw.startswith("-") or raw.startswith("(-")
-    digits = raw.strip("()").lstrip("-").replace(",", "").replace(" ", "")
-    try:
-        minor = int(Decimal(digits) * 100)
-    except InvalidOperation:
-        raise InputError(f"“{text}” is not an amount") from None
-    return -minor if negative else minor
 
 
 def parse_date(text):
@@ -67,13 +49,14 @@ class Filters:
     q: str = ""
     sort: str = "date_desc"
     errors: tuple = field(default=(), compare=False)
+    currency: str = field(default="USD", compare=False)  # the host's: how min/max are typed and shown
 
     URL_NAMES = {"status": "status", "account": "account", "direction": "dir", "date_from": "from",
                  "date_to": "to", "min_amount": "min", "max_amount": "max", "q": "q", "sort": "sort"}
 
     @classmethod
-    def from_args(cls, args):
-        """Filters from request args; unusable values are dropped and reported in `errors`."""
+    def from_args(cls, args, currency):
+        """Filters from request args (amounts in `currency`); unusable values are dropped and reported in `errors`."""
         values, errors = {}, []
         status = args.get("status", "PENDING").upper()
         values["status"] = status if status in TABS else "PENDING"
@@ -87,32 +70,32 @@ class Filters:
         for name, key in (("min_amount", "min"), ("max_amount", "max")):
             if (args.get(key) or "").strip():
                 try:
-                    values[name] = abs(parse_money(args.get(key)))
-                except InputError as error:
+                    values[name] = abs(parse_amount(args.get(key), currency))
+                except AmountError as error:
                     errors.append(str(error))
         values["q"] = (args.get("q") or "").strip()[:100]
         values["sort"] = args.get("sort") if args.get("sort") in SORTS else "date_desc"
-        return cls(errors=tuple(errors), **values)
+        return cls(errors=tuple(errors), currency=currency, **values)
 
     def to_args(self, **changes):
         """URL parameters for these filters (defaults left out), with `changes` applied."""
         current = replace(self, **changes) if changes else self
         args = {}
         for f in fields(self):
-            if f.name == "errors":
+            if f.name in ("errors", "currency"):
                 continue
             value = getattr(current, f.name)
             if value in (None, "") or value == f.default:
                 continue
             if f.name in ("min_amount", "max_amount"):
-                value = f"{Decimal(value) / 100:.2f}"
+                value = major_units(value, self.currency)
             args[self.URL_NAMES[f.name]] = value.isoformat() if isinstance(value, date) else str(value)
         return args
 
     def money_text(self, name):
         """A money filter as the admin typed it ("12.50"), blank if unset."""
         value = getattr(self, name)
-        return "" if value is None else f"{Decimal(value) / 100:.2f}"
+        return "" if value is None else major_units(value, self.currency)
 
 
 ROW_STATUSES = {status.value for status in RowStatus}

@@ -74,7 +74,7 @@ def rows_context(imp, filters, page=None, **extra):
 def rows(import_id):
     """The rows list: full page, the results fragment (filters, tabs) or the next page (Show more)."""
     imp = scope(import_id)
-    filters = Filters.from_args(request.args)
+    filters = Filters.from_args(request.args, g.host.currency)
     after = request.args.get("after")
     page = queries.page_of_rows(g.host, filters, imp.id if imp else None, after=after)
     if wants_fragment() and after:
@@ -94,7 +94,8 @@ def rows(import_id):
 def counts(import_id):
     """The status tabs with their counts (refreshed on counts-changed)."""
     imp = scope(import_id)
-    return render_block(ROWS_TEMPLATE, "counts", **rows_context(imp, Filters.from_args(request.args)))
+    filters = Filters.from_args(request.args, g.host.currency)
+    return render_block(ROWS_TEMPLATE, "counts", **rows_context(imp, filters))
 
 
 @bp.get("/new", defaults={"import_id": None})
@@ -102,7 +103,7 @@ def counts(import_id):
 def new_rows(import_id):
     """Polled: how many rows arrived since the list was drawn (the list itself stays put)."""
     imp = scope(import_id)
-    filters = Filters.from_args(request.args)
+    filters = Filters.from_args(request.args, g.host.currency)
     since = parse_int(request.args.get("since")) or 0
     number = queries.new_rows_count(g.host, filters, since, imp.id if imp else None)
     return render_block(ROWS_TEMPLATE, "notice", new_count=number, filters=filters,
@@ -115,7 +116,7 @@ def new_rows(import_id):
 def bulk_action(import_id):
     """Ignore, hold, restore or assign the selected rows, or all rows matching the filter."""
     imp = scope(import_id)
-    filters = Filters.from_args(request.form)
+    filters = Filters.from_args(request.form, g.host.currency)
     action = request.form.get("action", "")
     collective = None
     if action == "assign":

@@ -1,9 +1,12 @@
 """Row actions: add funds, link, ignore, hold, restore, note, unlink, undo. Each commits or rolls back.
 
-A row is linked at most once: the link first *claims* the row with a conditional
-UPDATE (status still open, not removed, no ledger group yet). Under concurrency
-the second claimant's UPDATE matches nothing, so it stops before touching the
-ledger. Orders and expenses are locked (SELECT … FOR UPDATE) for the same reason.
+Every change to money is a conditional UPDATE whose row count decides, never a
+read then a write: a link first *claims* the row (status still open, not removed,
+no ledger group yet), the ledger then moves the order PENDING → PAID or the expense
+APPROVED → PAID the same way, and an unlink claims the row back (still linked to
+the same group) before it reverses anything. Under concurrency the second claimant's
+UPDATE matches nothing, so it stops before touching the ledger, on SQLite as on
+PostgreSQL (SELECT … FOR UPDATE does nothing on SQLite).
 """
 from sqlalchemy import select, update
 
@@ -19,6 +22,7 @@ from hostadmin.ledger.models import (
     AccountKind, Expense, ExpenseStatus, Host, LedgerTransaction, Order, OrderKind, OrderStatus,
 )
 from hostadmin.money import major_units
+from hostadmin.text import clean_line
 
 PENDING, LINKED, IGNORED, ON_HOLD = (s.value for s in
                                      (RowStatus.PENDING, RowStatus.LINKED, RowStatus.IGNORED, RowStatus.ON_HOLD))
@@ -108,7 +112,8 @@ def add_funds(host, user, row, *, collective, contributor=None, new_contributor=
                 email=(new_contributor.get("email") or "").strip() or None)
         order = ledger_accounts.create_order(
             host, contributor=contributor, collective=collective, amount=row.amount,
-            kind=OrderKind.ADDED_FUNDS, description=(description or row.description).strip()[:500],
+            kind=OrderKind.ADDED_FUNDS,
+            description=clean_line(description or "").strip() or row.description,
             created_by=user, currency=row.currency)
         order.data = {"import_row_id": row.id}
         group = ledger.record_order_paid(order, cleared_at=cleared_at_of(row), created_by=user)
@@ -125,14 +130,10 @@ def add_funds(host, user, row, *, collective, contributor=None, new_contributor=
 def link_order(host, user, row, order_id):
     """Mark an expected contribution paid by this deposit and link the row to it."""
     _check_linkable(row)
-    order = db.session.scalars(select(Order).where(Order.id == order_id, Order.host_id == host.id)
-                               .with_for_update().execution_options(populate_existing=True)).first()
-    if order is None:
-        raise TriageError(f"There is no order #{order_id} on this host.")
-    if order.status != OrderStatus.PENDING.value:
-        raise TriageError(f"Order #{order.id} is {order.status.lower()}, not expected any more.")
+    order = _pending_order(host, order_id)
     _check_match(row, order.amount, order.currency, incoming=True, what=f"order #{order.id}")
     return _pay_and_link(host, user, row, lambda **when: ledger.record_order_paid(order, **when),
+                         lambda: _pending_order(host, order_id),
                          "import_row.link_order", {"order_id": order.id},
                          order=order, collective_id=order.to_account_id)
 
@@ -140,26 +141,48 @@ def link_order(host, user, row, order_id):
 def link_expense(host, user, row, expense_id):
     """Mark an approved expense paid by this withdrawal and link the row to it."""
     _check_linkable(row)
-    expense = db.session.scalars(select(Expense).where(Expense.id == expense_id, Expense.host_id == host.id)
-                                 .with_for_update().execution_options(populate_existing=True)).first()
-    if expense is None:
-        raise TriageError(f"There is no expense #{expense_id} on this host.")
-    if expense.status != ExpenseStatus.APPROVED.value:
-        raise TriageError(f"Expense #{expense.id} is {expense.status.lower()}, not waiting for payment.")
+    expense = _approved_expense(host, expense_id)
     _check_match(row, expense.amount, expense.currency, incoming=False, what=f"expense #{expense.id}")
     return _pay_and_link(host, user, row, lambda **when: ledger.record_expense_paid(expense, **when),
+                         lambda: _approved_expense(host, expense_id),
                          "import_row.link_expense", {"expense_id": expense.id},
                          expense=expense, collective_id=expense.collective_id)
 
 
-def _pay_and_link(host, user, row, pay, action, data, **link):
-    """Claim the row, pay (`pay(cleared_at=, created_by=)` writes the ledger group), link, audit, commit."""
+def _pending_order(host, order_id):
+    order = db.session.scalars(select(Order).where(Order.id == order_id, Order.host_id == host.id)
+                               .execution_options(populate_existing=True)).first()
+    if order is None:
+        raise TriageError(f"There is no order #{order_id} on this host.")
+    if order.status != OrderStatus.PENDING.value:
+        raise TriageError(f"Order #{order.id} is {order.status.lower()}, not expected any more.")
+    return order
+
+
+def _approved_expense(host, expense_id):
+    expense = db.session.scalars(select(Expense).where(Expense.id == expense_id, Expense.host_id == host.id)
+                                 .execution_options(populate_existing=True)).first()
+    if expense is None:
+        raise TriageError(f"There is no expense #{expense_id} on this host.")
+    if expense.status != ExpenseStatus.APPROVED.value:
+        raise TriageError(f"Expense #{expense.id} is {expense.status.lower()}, not waiting for payment.")
+    return expense
+
+
+def _pay_and_link(host, user, row, pay, recheck, action, data, **link):
+    """Claim the row, pay (`pay(cleared_at=, created_by=)` writes the ledger group), link, audit, commit.
+
+    The status checks before are for the message; the conditional UPDATEs inside
+    `_claim` and `pay` decide. When `pay` finds the target taken meanwhile,
+    `recheck()` reads it again to say why, in the same words as before.
+    """
     before = snapshot(row)
     try:
         _claim(row)
         group = pay(cleared_at=cleared_at_of(row), created_by=user)
     except ledger.LedgerError as error:
         db.session.rollback()
+        recheck()
         raise TriageError(str(error)) from None
     _mark_linked(row, group, **link)
     audit.record(host, user, action, row, before=before, after=snapshot(row),
@@ -276,32 +299,48 @@ def unlink(host, user, row, reason):
     the money and its reversal net out in the same period of every report (unless
     that month is closed: then on today's date, see funds.cleared).
     """
-    reason = (reason or "").strip()
+    reason = clean_line(reason or "").strip()
     if not reason:
         raise TriageError("Say why the link is undone (it is kept with the reversal).")
-    locked = db.session.scalars(select(ImportRow).where(ImportRow.id == row.id).with_for_update()
-                                .execution_options(populate_existing=True)).one()
-    preview = unlink_preview(host, locked)
-    before = snapshot(locked)
+    db.session.refresh(row)
+    preview = unlink_preview(host, row)
+    before, group_id = snapshot(row), row.ledger_group_id
+    # Claim the row back first: of two unlinks at once, the second matches no row and reverses nothing.
+    result = db.session.execute(
+        update(ImportRow).where(ImportRow.id == row.id, ImportRow.status == LINKED,
+                                ImportRow.ledger_group_id == group_id)
+        .values(status=PENDING, order_id=None, expense_id=None, ledger_group_id=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(row)
+        unlink_preview(host, row)
+        raise TriageError("This row changed meanwhile; it now shows its current state.")
     try:
-        reversal = ledger.reverse_group(host, locked.ledger_group_id, reason=f"Unlinked bank line: {reason}",
+        # No cleared_at: the reversal is dated like the original unless that month is closed (funds.cleared).
+        reversal = ledger.reverse_group(host, group_id, reason=f"Unlinked bank line: {reason}",
                                         created_by=user)
+        _reopen(preview)
     except ledger.LedgerError as error:
         db.session.rollback()
         raise TriageError(str(error)) from None
-    if preview["order"] is not None:
-        preview["order"].status = preview["order_after"]
-        preview["order"].paid_at = None
-    if preview["expense"] is not None:
-        preview["expense"].status = ExpenseStatus.APPROVED.value
-        preview["expense"].paid_at = None
-    locked.status, locked.order_id, locked.expense_id, locked.ledger_group_id = PENDING, None, None, None
-    locked.updated_at = utcnow()
-    audit.record(host, user, "import_row.unlink", locked, before=before, after=snapshot(locked),
+    db.session.refresh(row)
+    audit.record(host, user, "import_row.unlink", row, before=before, after=snapshot(row),
                  data={"reason": reason, "reversal_group_id": reversal[0].group_id,
                        "order_status": preview["order_after"]})
     db.session.commit()
-    return locked
+    return row
+
+
+def _reopen(preview):
+    """Put the unlinked order back to PENDING (or REFUNDED) and the expense to APPROVED, if still PAID."""
+    targets = []
+    if preview["order"] is not None:
+        targets.append((Order, preview["order"], preview["order_after"]))
+    if preview["expense"] is not None:
+        targets.append((Expense, preview["expense"], ExpenseStatus.APPROVED.value))
+    for model, target, status in targets:
+        ledger.move_status(model, target, "PAID", status, paid_at=None)
 
 
 # --------------------------------------------------------------------------- assignments

@@ -3,7 +3,6 @@ from sqlalchemy import select
 
 from hostadmin.audit import service as audit
 from hostadmin.audit.models import AuditEntry
-from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports import bulk
 from hostadmin.imports.models import ImportRow
@@ -48,7 +47,7 @@ def undo(host, user, entry):
         if entry.action == "import_row.note":
             if row.note != after.get("note"):
                 raise TriageError("The note changed again since; nothing was undone.")
-            row.note, row.updated_at = before.get("note"), utcnow()
+            update_or_refuse(row, {"note": after.get("note")}, {"note": before.get("note")})
         else:
             update_or_refuse(row, {"status": after["status"]}, {"status": before["status"]})
         row_ids = [row.id]

@@ -1,13 +1,18 @@
 """Creating hosts, collectives, contributors, orders and expenses (no ledger rows)."""
 import re
+from itertools import count
 from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.ledger.models import (
     Account, AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus,
 )
+from hostadmin.money import MAX_MINOR_UNITS
+from hostadmin.text import shorten
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -57,15 +62,20 @@ def create_account(host, kind, name, email=None, slug=None):
     if kind is AccountKind.COLLECTIVE and collective_named(host, name):
         raise ValidationError(f"this host already has a collective named {name.strip()!r}", "name")
     base = slug or slugify(name)
-    candidate, n = base, 1
-    while db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
-        n += 1
-        candidate = f"{base}-{n}"
-    account = Account(host_id=host.id, kind=kind.value, name=name.strip(), email=email,
-                      slug=candidate, currency=host.currency)
-    db.session.add(account)
-    db.session.flush()
-    return account
+    values = {"host_id": host.id, "kind": kind.value, "name": name.strip(), "email": email,
+              "currency": host.currency, "created_at": utcnow()}
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for n in count(1):
+        candidate = base if n == 1 else f"{base}-{n}"
+        if db.session.scalar(select(Account.id).where(Account.host_id == host.id, Account.slug == candidate)):
+            continue
+        # The check above can be stale (another admin adding "Ada" at the same moment): the insert
+        # takes the slug only if it is still free, so the loser moves on to "ada-2" instead of a 500.
+        account_id = db.session.scalar(insert(Account).values(**values, slug=candidate)
+                                       .on_conflict_do_nothing(index_elements=["host_id", "slug"])
+                                       .returning(Account.id))
+        if account_id is not None:
+            return db.session.get(Account, account_id)
 
 
 def collective_named(host, name):
@@ -84,7 +94,8 @@ def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRI
         raise ValidationError("money can only be added to a collective", "collective")
     order = Order(host_id=host.id, kind=OrderKind(kind).value, status=OrderStatus.PENDING.value,
                   from_account_id=contributor.id, to_account_id=collective.id, amount=amount,
-                  currency=currency or host.currency, description=description,
+                  currency=currency or host.currency,
+                  description=shorten(description or "", Order.description.type.length),
                   host_fee_bps=host.host_fee_bps, created_by_id=created_by.id if created_by else None,
                   data={})
     db.session.add(order)
@@ -97,7 +108,8 @@ def create_expense(host, *, collective, payee, amount, description="", created_b
     _check_amount(amount)
     _check_same_host(host, collective, payee)
     expense = Expense(host_id=host.id, collective_id=collective.id, payee_id=payee.id, amount=amount,
-                      currency=currency or host.currency, description=description,
+                      currency=currency or host.currency,
+                      description=shorten(description or "", Expense.description.type.length),
                       status=ExpenseStatus.APPROVED.value,
                       created_by_id=created_by.id if created_by else None)
     db.session.add(expense)
@@ -106,8 +118,9 @@ def create_expense(host, *, collective, payee, amount, description="", created_b
 
 
 def _check_amount(amount):
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValidationError("amount must be a positive whole number of minor units", "amount")
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_MINOR_UNITS:
+        raise ValidationError(f"amount must be a positive whole number of minor units, at most {MAX_MINOR_UNITS:,}",
+                              "amount")
 
 
 def _check_same_host(host, *accounts):

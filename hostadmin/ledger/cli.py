@@ -27,11 +27,12 @@ def create(slug, name, currency, host_fee_percent, timezone):
 
 
 def _percent_to_bps(text):
-    from decimal import Decimal, InvalidOperation
-    try:
-        value = Decimal(text) * 100
-    except InvalidOperation:
-        raise ValidationError("--host-fee must be a number of percent, e.g. 8") from None
+    import re
+    from decimal import Decimal
+    # ASCII digits only: Decimal() also reads "８" and other Unicode digits.
+    if not re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]+)?", text.strip(), re.ASCII):
+        raise ValidationError("--host-fee must be a number of percent, e.g. 8")
+    value = Decimal(text.strip()) * 100
     if value != value.to_integral_value() or not 0 <= value <= 10000:
         raise ValidationError("--host-fee must be between 0 and 100 with at most two decimals")
     return int(value)

@@ -9,9 +9,12 @@ the originals.
 """
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
@@ -19,6 +22,10 @@ from hostadmin.ledger.models import (
     Account, AccountKind, EntryType, Expense, ExpenseStatus, Host, LedgerKind, LedgerTransaction, Order,
     OrderKind, OrderStatus,
 )
+from hostadmin.money import MAX_MINOR_UNITS, major_units
+from hostadmin.text import shorten
+
+DESCRIPTION_MAX = LedgerTransaction.description.type.length
 
 
 class LedgerError(ValueError):
@@ -42,6 +49,8 @@ def record_group(host, entries, *, currency, cleared_at, description="", created
     `refunds` optionally pairs each entry with the original row it reverses.
     All rows share created_at (now) and cleared_at, so the group reads as one event.
     cleared_at is required and may not fall in a closed month (funds.cleared holds the rules).
+    A description longer than the column is shortened with an ellipsis, so that no
+    text (a long bank line, "Reversal: " before it) can make a ledger write fail.
     """
     from hostadmin.funds import cleared as cleared_rules  # funds builds on this module
     cleared_rules.check_recordable(host, cleared_at)
@@ -55,6 +64,10 @@ def record_group(host, entries, *, currency, cleared_at, description="", created
             raise LedgerError("ledger amounts are integers in minor units")
         if entry.amount == 0:
             raise LedgerError("a ledger row cannot be zero")
+        if abs(entry.amount) > MAX_MINOR_UNITS:
+            # Bounded so that balances (sums of many rows) stay far inside a 64-bit integer.
+            raise LedgerError(f"{major_units(abs(entry.amount), currency)} {currency} is more than "
+                              f"the largest amount the ledger records ({major_units(MAX_MINOR_UNITS, currency)})")
         if entry.account.host_id != host.id or entry.counterparty.host_id != host.id:
             raise LedgerError("every account in a group must belong to the host")
     if sum(entry.amount for entry in entries) != 0:
@@ -75,7 +88,7 @@ def record_group(host, entries, *, currency, cleared_at, description="", created
             currency=currency,
             amount_in_host_currency=entry.amount,
             host_currency=host.currency,
-            description=description,
+            description=shorten(description or "", DESCRIPTION_MAX),
             order_id=order.id if order else None,
             expense_id=expense.id if expense else None,
             is_refund=refunds is not None,
@@ -97,10 +110,36 @@ def host_fee_of(amount, fee_bps):
     return (amount * fee_bps + 5000) // 10000
 
 
+def move_status(model, obj, from_status, to_status, **values):
+    """UPDATE an order's or expense's status only if it is still `from_status`; LedgerError if not.
+
+    The row count of the conditional UPDATE decides, on every database: of two
+    transactions racing to pay one order, the second matches no row (PostgreSQL
+    re-checks the condition after the first commits; SQLite serialises writers).
+    """
+    result = db.session.execute(
+        update(model).where(model.id == obj.id, model.status == from_status)
+        .values(status=to_status, **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(obj, ["status"])
+        raise LedgerError(f"{model.__name__.lower()} {obj.id} is {obj.status}, not {from_status}")
+    for name, value in {"status": to_status, **values}.items():
+        set_committed_value(obj, name, value)
+
+
+@contextmanager
+def _paying(model, obj, from_status, paid_at):
+    """Move obj to PAID for the block; back to `from_status` if the block raises LedgerError (nothing written)."""
+    move_status(model, obj, from_status, "PAID", paid_at=paid_at)
+    try:
+        yield
+    except LedgerError:
+        move_status(model, obj, "PAID", from_status, paid_at=None)
+        raise
+
+
 def record_order_paid(order, *, cleared_at, created_by=None):
-    """Mark a contribution or added-funds order PAID and write its ledger group."""
-    if order.status != OrderStatus.PENDING.value:
-        raise LedgerError(f"order {order.id} is {order.status}, not PENDING")
+    """Mark a PENDING contribution or added-funds order PAID and write its ledger group."""
     host = db.session.get(Account, order.to_account_id).host
     collective, contributor = order.to_account, order.from_account
     kind = LedgerKind(order.kind)
@@ -115,27 +154,21 @@ def record_order_paid(order, *, cleared_at, created_by=None):
             Entry(host_account, collective, fee, LedgerKind.HOST_FEE),
             Entry(collective, host_account, -fee, LedgerKind.HOST_FEE),
         ]
-    rows = record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
-                        description=order.description, created_by=created_by, order=order)
-    order.status = OrderStatus.PAID.value
-    order.paid_at = cleared_at or utcnow()
-    return rows
+    with _paying(Order, order, OrderStatus.PENDING.value, paid_at=cleared_at or utcnow()):
+        return record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
+                            description=order.description, created_by=created_by, order=order)
 
 
 def record_expense_paid(expense, *, cleared_at, created_by=None):
-    """Mark an approved expense PAID and write its ledger group."""
-    if expense.status != ExpenseStatus.APPROVED.value:
-        raise LedgerError(f"expense {expense.id} is {expense.status}, not APPROVED")
+    """Mark an APPROVED expense PAID and write its ledger group."""
     host = expense.collective.host
     entries = [
         Entry(expense.collective, expense.payee, -expense.amount, LedgerKind.EXPENSE),
         Entry(expense.payee, expense.collective, expense.amount, LedgerKind.EXPENSE),
     ]
-    rows = record_group(host, entries, currency=expense.currency, cleared_at=cleared_at,
-                        description=expense.description, created_by=created_by, expense=expense)
-    expense.status = ExpenseStatus.PAID.value
-    expense.paid_at = cleared_at or utcnow()
-    return rows
+    with _paying(Expense, expense, ExpenseStatus.APPROVED.value, paid_at=cleared_at or utcnow()):
+        return record_group(host, entries, currency=expense.currency, cleared_at=cleared_at,
+                            description=expense.description, created_by=created_by, expense=expense)
 
 
 def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None, correction=None):
@@ -167,14 +200,19 @@ def reverse_group(host, group_id, *, reason, cleared_at=None, created_by=None, c
     ]
     first = originals[0]
     from hostadmin.funds import cleared as cleared_rules
-    return record_group(
-        host, entries, currency=first.currency,
-        cleared_at=cleared_at or cleared_rules.reversal_cleared_at(host, originals),
-        description=f"Reversal: {first.description}".strip(), created_by=created_by,
-        order=db.session.get(Order, first.order_id) if first.order_id else None,
-        expense=db.session.get(Expense, first.expense_id) if first.expense_id else None,
-        refunds=originals, reason=reason.strip(), correction=correction,
-    )
+    try:
+        return record_group(
+            host, entries, currency=first.currency,
+            cleared_at=cleared_at or cleared_rules.reversal_cleared_at(host, originals),
+            description=f"Reversal: {first.description}".strip(), created_by=created_by,
+            order=db.session.get(Order, first.order_id) if first.order_id else None,
+            expense=db.session.get(Expense, first.expense_id) if first.expense_id else None,
+            refunds=originals, reason=reason.strip(), correction=correction,
+        )
+    except IntegrityError:
+        # refund_of_id is unique: a concurrent reversal of the same rows committed first (the
+        # count above ran before it). The caller rolls back, as after any LedgerError.
+        raise LedgerError(f"ledger group {group_id} was already reversed") from None
 
 
 def host_account_of(host):
@@ -187,30 +225,47 @@ def host_account_of(host):
 
 
 def balances(host, account_ids=None):
-    """{account_id: balance in host-currency minor units} for the host's accounts."""
-    query = (select(LedgerTransaction.account_id, func.sum(LedgerTransaction.amount_in_host_currency))
+    """{account_id: balance in host-currency minor units} for the host's accounts.
+
+    Summed as two sums of bounded parts (see _sum_parts), so no SUM overflows 64 bits,
+    even over rows written before amounts were bounded: SQLite's SUM of integers raises
+    on overflow, and a balance that cannot be read would break the dashboard for good.
+    """
+    query = (select(LedgerTransaction.account_id, *_sum_parts(LedgerTransaction.amount_in_host_currency))
              .where(LedgerTransaction.host_id == host.id)
              .group_by(LedgerTransaction.account_id))
     if account_ids is not None:
         query = query.where(LedgerTransaction.account_id.in_(account_ids))
     totals = defaultdict(int)
-    for account_id, total in db.session.execute(query):
-        totals[account_id] = int(total)
+    for account_id, high, low in db.session.execute(query):
+        totals[account_id] = int(high) * _PART + int(low)
     return totals
+
+
+# amount = (amount // _PART) * _PART + amount % _PART: SQL integer division truncates and % keeps
+# the dividend's sign, on both databases, so the recombination is exact for negative amounts too.
+# Each part's magnitude is below 2**63 / 10**9, so a billion rows' sum of either part fits a BIGINT.
+_PART = 10**9
+
+
+def _sum_parts(column):
+    """SUM of the high and the low part of an integer column: their recombination is the exact sum."""
+    return func.sum(column // _PART), func.sum(column % _PART)
 
 
 def unbalanced_groups(session=None):
     """Group ids whose rows do not sum to zero (should always be empty)."""
     session = session or db.session
-    return session.scalars(
-        select(LedgerTransaction.group_id)
-        .group_by(LedgerTransaction.group_id, LedgerTransaction.currency)
-        .having(func.sum(LedgerTransaction.amount) != 0)
-    ).all() + session.scalars(
-        select(LedgerTransaction.group_id)
-        .group_by(LedgerTransaction.group_id)
-        .having(func.sum(LedgerTransaction.amount_in_host_currency) != 0)
-    ).all()
+    unbalanced = []
+    for column, keys in ((LedgerTransaction.amount, (LedgerTransaction.currency,)),
+                         (LedgerTransaction.amount_in_host_currency, ())):
+        high, low = _sum_parts(column)
+        # A balanced group has both parts zero, or parts that cancel (checked exactly here).
+        unbalanced += [group_id for group_id, high, low in session.execute(
+            select(LedgerTransaction.group_id, high, low).group_by(LedgerTransaction.group_id, *keys)
+            .having(or_(high != 0, low != 0)))
+            if int(high) * _PART + int(low) != 0]
+    return unbalanced
 
 
 
@@ -232,8 +287,6 @@ def record_added_funds_paid(order, *, cleared_at, created_by=None):
     """
     if order.kind != OrderKind.ADDED_FUNDS.value:
         raise LedgerError(f"order {order.id} is not added funds")
-    if order.status != OrderStatus.PENDING.value:
-        raise LedgerError(f"order {order.id} is {order.status}, not PENDING")
     host = db.session.get(Host, order.host_id)
     collective, source = order.to_account, order.from_account
     host_fee = host_fee_of(order.amount, order.host_fee_bps)
@@ -250,8 +303,6 @@ def record_added_funds_paid(order, *, cleared_at, created_by=None):
         processor = processor_account_of(host)
         entries += [Entry(processor, collective, processor_fee, LedgerKind.PROCESSOR_FEE),
                     Entry(collective, processor, -processor_fee, LedgerKind.PROCESSOR_FEE)]
-    rows = record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
-                        description=order.description, created_by=created_by, order=order)
-    order.status = OrderStatus.PAID.value
-    order.paid_at = cleared_at
-    return rows
+    with _paying(Order, order, OrderStatus.PENDING.value, paid_at=cleared_at):
+        return record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
+                            description=order.description, created_by=created_by, order=order)

@@ -72,10 +72,28 @@ def test_new_rows_are_counted_without_moving_the_list(world):
 
 def test_filters_round_trip_through_the_url():
     filters = Filters.from_args({"status": "ignored", "dir": "in", "from": "2026-11-01", "min": "12.50",
-                                 "q": "rent", "sort": "amount_asc", "account": "3"})
-    assert Filters.from_args(filters.to_args()) == filters
-    broken = Filters.from_args({"from": "yesterday", "min": "lots", "sort": "random"})
+                                 "q": "rent", "sort": "amount_asc", "account": "3"}, "USD")
+    assert Filters.from_args(filters.to_args(), "USD") == filters
+    broken = Filters.from_args({"from": "yesterday", "min": "lots", "sort": "random"}, "USD")
     assert broken.date_from is None and broken.sort == "date_desc" and len(broken.errors) == 2
+
+
+@pytest.mark.parametrize("currency,typed,minor,shown", [
+    ("JPY", "1000", 1000, "1000"), ("USD", "1,000.5", 100050, "1000.50"), ("KWD", "1.234", 1234, "1.234")])
+def test_amount_filters_use_the_host_currencys_decimals(currency, typed, minor, shown):
+    filters = Filters.from_args({"min": typed, "max": typed}, currency)
+    assert (filters.min_amount, filters.max_amount, filters.errors) == (minor, minor, ())
+    assert filters.money_text("min_amount") == shown and filters.to_args()["max"] == shown
+    assert Filters.from_args(filters.to_args(), currency) == filters
+
+
+@pytest.mark.parametrize("typed,error", [
+    ("１２３", "“１２３” is not an amount"), ("²", "“²” is not an amount"),
+    ("12.5", "“12.5” has too many decimals: JPY amounts have no decimals"),
+    ("99999999999999999999", "“99999999999999999999” is too large: the largest amount is 999,999,999,999,999 JPY")])
+def test_amount_filters_refuse_unicode_digits_extra_decimals_and_huge_numbers(typed, error):
+    filters = Filters.from_args({"min": typed}, "JPY")
+    assert filters.min_amount is None and filters.errors == (error,)
 
 
 def test_counts_stop_at_the_cap_and_say_so(world, monkeypatch):

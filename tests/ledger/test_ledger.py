@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from hostadmin.ledger import accounts, service as ledger
 from hostadmin.ledger.guards import LedgerImmutableError
 from hostadmin.ledger.models import LedgerTransaction, OrderKind, OrderStatus
+from hostadmin.money import MAX_MINOR_UNITS
 from tests.factories import make_collective, make_contributor, make_host, make_payee
 
 
@@ -70,6 +71,22 @@ def test_order_can_be_paid_only_once(db, clock):
         ledger.record_order_paid(order, cleared_at=clock.now)
 
 
+def test_a_refused_payment_leaves_the_order_and_the_expense_as_they_were(db, clock):
+    host = make_host()
+    collective = make_collective(host)
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=collective, amount=100,
+                                  currency="EUR")
+    expense = accounts.create_expense(host, collective=collective, payee=make_payee(host), amount=100,
+                                      currency="EUR")
+    with pytest.raises(ledger.LedgerError, match="only USD"):
+        ledger.record_order_paid(order, cleared_at=clock.now)
+    with pytest.raises(ledger.LedgerError, match="only USD"):
+        ledger.record_expense_paid(expense, cleared_at=clock.now)
+    db.session.commit()
+    db.session.expire_all()
+    assert (order.status, order.paid_at, expense.status, expense.paid_at) == ("PENDING", None, "APPROVED", None)
+
+
 def test_unbalanced_or_fractional_groups_are_refused(db, clock):
     host = make_host()
     collective, donor = make_collective(host), make_contributor(host)
@@ -82,6 +99,23 @@ def test_unbalanced_or_fractional_groups_are_refused(db, clock):
                                    ledger.Entry(donor, collective, -1.5, ledger.LedgerKind.CONTRIBUTION)],
                             currency="USD", cleared_at=clock.now)
     assert db.session.scalar(select(LedgerTransaction.id)) is None
+
+
+def test_amounts_beyond_the_bound_are_refused_by_the_ledger_and_by_orders(db, clock):
+    host = make_host()
+    collective, donor = make_collective(host), make_contributor(host)
+    too_large = MAX_MINOR_UNITS + 1
+    with pytest.raises(ledger.LedgerError, match="more than the largest amount the ledger records"):
+        ledger.record_group(host, [ledger.Entry(collective, donor, too_large, ledger.LedgerKind.CONTRIBUTION),
+                                   ledger.Entry(donor, collective, -too_large, ledger.LedgerKind.CONTRIBUTION)],
+                            currency="USD", cleared_at=clock.now)
+    with pytest.raises(accounts.ValidationError, match="at most"):
+        accounts.create_order(host, contributor=donor, collective=collective, amount=2**63 - 1)
+    with pytest.raises(accounts.ValidationError, match="at most"):
+        accounts.create_expense(host, collective=collective, payee=make_payee(host), amount=too_large)
+    order = accounts.create_order(host, contributor=donor, collective=collective, amount=MAX_MINOR_UNITS)
+    ledger.record_order_paid(order, cleared_at=clock.now)
+    assert ledger.balances(host)[collective.id] == MAX_MINOR_UNITS
 
 
 def test_accounts_of_another_host_cannot_enter_a_group(db, clock):

@@ -16,7 +16,8 @@ from hostadmin.funds.checks import ledger_problems
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Host, LedgerTransaction
 from hostadmin.ledger.service import LedgerError
-from hostadmin.money import AmountError, major_units, to_minor_units
+from hostadmin import money
+from hostadmin.money import AmountError, major_units
 
 periods_cli = AppGroup("periods", help="Close and reopen months.")
 collectives_cli = AppGroup("collectives", help="Create collectives, list their balances.")
@@ -42,15 +43,15 @@ def host_of(slug):
 
 
 def parse_amount(text, currency, option):
-    """"100.00" -> 10000 minor units with CLDR decimals for `currency`; refuses anything else."""
+    """"100.00" -> 10000 minor units with CLDR decimals for `currency` (money.parse_amount); refuses anything else."""
     try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        refuse(f"{option} must be a number such as 100.00, not {text!r}")
-    try:
-        return to_minor_units(value, currency)
+        return money.parse_amount(text, currency)
     except AmountError as error:
-        refuse(f"{option} {error}")
+        message = str(error)
+        if "is not an amount" in message:
+            refuse(f"{option} must be a number such as 100.00, not {text!r}")
+        # "“10.005” has too many decimals: …" -> "--amount has too many decimals: …"
+        refuse(f"{option} {message.split('” ', 1)[1] if message.startswith('“') else message}")
 
 
 def parse_percent(text):

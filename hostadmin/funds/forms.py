@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from hostadmin.money import AmountError, to_minor_units
+from hostadmin import money
+from hostadmin.money import AmountError
 
 
 class FormError(ValueError):
@@ -32,13 +33,15 @@ class AddFundsForm(FlaskForm):
 
 
 def minor_units(text, currency, field):
-    """"100.00" -> 10000 for `currency` (CLDR decimals); FormError naming `field` otherwise."""
+    """"100.00" -> 10000 for `currency` (money.parse_amount, CLDR decimals); FormError naming `field` otherwise."""
     try:
-        return to_minor_units(Decimal((text or "").strip().replace(",", "")), currency)
-    except InvalidOperation:
-        raise FormError(f"“{text}” is not an amount", field) from None
+        return money.parse_amount(text, currency)
     except AmountError as error:
-        raise FormError(f"The amount {error}.", field) from None
+        message = str(error)
+        if message.startswith("“") and " has " in message:  # “12.345” has too many decimals: … -> The amount has …
+            message = "The amount " + message.split("” ", 1)[1]
+        raise FormError(message if message.endswith(".") or message.startswith("“") else message + ".",
+                        field) from None
 
 
 def percent_to_bps(text, field):

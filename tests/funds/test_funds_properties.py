@@ -1,6 +1,6 @@
 """Random add / edit / revert / close / reopen sequences: every balance matches a running total kept here."""
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date
 
 from hypothesis import HealthCheck, Phase, settings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test

@@ -1,5 +1,4 @@
 """Amounts from outside are bounded and ASCII-only, and balances are summed without overflow (SQLite and PostgreSQL)."""
-import io
 import uuid
 
 from hostadmin.imports.models import ImportRow, ImportRun, TransactionsImport

@@ -51,7 +51,9 @@ def register_extensions(app):
     @login_manager.user_loader
     def load_user(user_id):
         from hostadmin.auth.models import User
-        return db.session.get(User, int(user_id))
+        from hostadmin.params import parse_id
+        number = parse_id(user_id)
+        return db.session.get(User, number) if number is not None else None
 
 
 @event.listens_for(Engine, "connect")
@@ -67,6 +69,8 @@ def _tune_sqlite(dbapi_connection, record):
 
 
 def register_blueprints(app):
+    from hostadmin import params
+    params.install(app)  # before any rule is added: rules bind their converters when added
     from hostadmin.auth.routes import bp as auth_bp
     from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from hostadmin.auth.models import HostMember, Role
 from hostadmin.extensions import db
 from hostadmin.ledger.models import Host
+from hostadmin.params import parse_id
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -61,8 +62,9 @@ def role_required(role):
 
 
 def get_for_host_or_404(model, object_id):
-    """Load `model` #object_id if it belongs to the current host; 404 otherwise."""
-    obj = db.session.get(model, object_id)
+    """Load `model` #object_id if it belongs to the current host; 404 otherwise (also for a non-id)."""
+    object_id = parse_id(object_id)
+    obj = db.session.get(model, object_id) if object_id is not None else None
     if obj is None or obj.host_id != g.host.id:
         abort(404)
     return obj

@@ -1,4 +1,5 @@
 """Login and logout."""
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,6 +9,8 @@ from hostadmin.auth import service
 from hostadmin.auth.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
+# In a `next` these would split the Location header, or make browsers read "/\host" as another site.
+UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,9 +45,9 @@ def logout():
 
 
 def _safe_next(target):
-    """Only follow a `next` that stays on this site."""
-    if target:
+    """Only follow a `next` that is a path on this site: no scheme, host, backslash or control character."""
+    if target and target.startswith("/") and not target.startswith("//") and not UNSAFE_IN_NEXT.search(target):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("root.index")

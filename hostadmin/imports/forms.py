@@ -5,6 +5,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from hostadmin.imports.models import RowStatus
+from hostadmin.money import MAX_MINOR_UNITS
+from hostadmin.text import clean_line
+from hostadmin.params import parse_id
 
 # Tabs: the four statuses plus two views across them.
 TABS = ("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED", "ALL")
@@ -47,12 +50,6 @@ def parse_date(text):
         raise InputError(f"“{text}” is not a date (YYYY-MM-DD)") from None
 
 
-def parse_int(text):
-    """A positive id, or None."""
-    text = str(text or "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
-
-
 @dataclass(frozen=True)
 class Filters:
     """What the rows list shows; round-trips through the URL so links and reloads keep it."""
@@ -77,7 +74,7 @@ class Filters:
         values, errors = {}, []
         status = args.get("status", "PENDING").upper()
         values["status"] = status if status in TABS else "PENDING"
-        values["account"] = parse_int(args.get("account"))
+        values["account"] = parse_id(args.get("account"))
         values["direction"] = args.get("dir", "") if args.get("dir") in ("in", "out") else ""
         for name, key in (("date_from", "from"), ("date_to", "to")):
             try:
@@ -90,7 +87,11 @@ class Filters:
                     values[name] = abs(parse_money(args.get(key)))
                 except InputError as error:
                     errors.append(str(error))
-        values["q"] = (args.get("q") or "").strip()[:100]
+                    continue
+                if values[name] > MAX_MINOR_UNITS:  # a database integer could not even compare it
+                    errors.append(f"“{args.get(key)}” is too large")
+                    del values[name]
+        values["q"] = clean_line(args.get("q") or "").strip()[:100]
         values["sort"] = args.get("sort") if args.get("sort") in SORTS else "date_desc"
         return cls(errors=tuple(errors), **values)
 

@@ -1,0 +1,66 @@
+"""Numbers from requests (ids, counts, cursors), read in one place: ASCII digits only, bounded.
+
+`str.isdigit()` and `int()` accept far more than a person types: `int("٣")` is 3, `"²".isdigit()` is
+True but `int("²")` raises, `int("1_000")` is 1000, and 20 digits overflow a database integer
+(SQLite raises OverflowError, PostgreSQL refuses the parameter). Everything here answers None
+(or a 404 for a path or object id) instead.
+"""
+import re
+
+from flask import abort
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**63 - 1  # the largest BIGINT; every id column fits in it
+MAX_INT = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_SIGNED = re.compile(r"-?[0-9]{1,19}")
+
+
+def parse_int(text, *, minimum=0, maximum=MAX_INT):
+    """`text` as an integer in [minimum, maximum] (optional minus sign, ASCII digits), or None."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        text = str(text if text is not None else "").strip()
+        if not _SIGNED.fullmatch(text):
+            return None
+        value = int(text)
+    return value if minimum <= value <= maximum else None
+
+
+def parse_id(text):
+    """A database id (1 .. 2**63-1) from a parameter, or None."""
+    if isinstance(text, str) and not _DIGITS.fullmatch(text.strip()):
+        return None
+    return parse_int(text, minimum=1, maximum=MAX_ID)
+
+
+def parse_ids(values, limit=None):
+    """The valid ids among `values` (a form's repeated field), in order, at most `limit` of them."""
+    ids = [number for number in (parse_id(value) for value in values) if number is not None]
+    return ids if limit is None else ids[:limit]
+
+
+def id_or_404(text):
+    """A database id from a parameter that names an object, or 404."""
+    number = parse_id(text)
+    if number is None:
+        abort(404)
+    return number
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in routes: ASCII digits up to MAX_ID (Werkzeug's own takes any length, so a 20-digit
+    path reached the database); anything else does not match, which is a 404."""
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 0)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def install(app):
+    """Make every `<int:…>` route argument bounded."""
+    app.url_map.converters["int"] = IdConverter

@@ -1,17 +1,17 @@
 """Numbers from requests (ids, counts, cursors), read in one place: ASCII digits only, bounded.
 
 `str.isdigit()` and `int()` accept far more than a person types: `int("٣")` is 3, `"²".isdigit()` is
-True but `int("²")` raises, `int("1_000")` is 1000, and 20 digits overflow a database integer
-(SQLite raises OverflowError, PostgreSQL refuses the parameter). Everything here answers None
-(or a 404 for a path or object id) instead.
+True but `int("²")` raises, `int("1_000")` is 1000, and a big number overflows the database column
+(SQLite raises OverflowError past 64 bits, PostgreSQL "integer out of range" past 31). Everything
+here answers None (or a 404 for a path or object id) instead.
 """
 import re
 
 from flask import abort
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # the largest BIGINT; every id column fits in it
-MAX_INT = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a larger parameter for them
+MAX_INT = 2**63 - 1  # BIGINT (amounts in minor units)
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _SIGNED = re.compile(r"-?[0-9]{1,19}")
 
@@ -29,7 +29,7 @@ def parse_int(text, *, minimum=0, maximum=MAX_INT):
 
 
 def parse_id(text):
-    """A database id (1 .. 2**63-1) from a parameter, or None."""
+    """A database id (1 .. MAX_ID) from a parameter, or None."""
     if isinstance(text, str) and not _DIGITS.fullmatch(text.strip()):
         return None
     return parse_int(text, minimum=1, maximum=MAX_ID)
@@ -51,7 +51,7 @@ def id_or_404(text):
 
 class IdConverter(IntegerConverter):
     """`<int:…>` in routes: ASCII digits up to MAX_ID (Werkzeug's own takes any length, so a 20-digit
-    path reached the database); anything else does not match, which is a 404."""
+    path reached the database); anything else is a 404."""
 
     regex = r"[0-9]{1,19}"
 

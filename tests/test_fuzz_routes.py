@@ -32,8 +32,9 @@ NASTY = ["", " ", "\x00", "a\x00b", "\x01\x02\x1b[31m\x7f\x9f", "\r\n\r", "\t", 
          "%00", "../../etc/passwd", "/x\r\nSet-Cookie: a=b", "//evil.example/", "ALL", "assign", "1~1",
          "9~99999999999999999999", "2026-11-10~²", "\U0001f600" * 100]
 # Every parameter of every route gets each of these; hypothesis draws from all of NASTY and beyond.
-SWEEP = ["", "a\x00b", "\x01\x02\x1b[31m\x7f\x9f", "²", "٣", "-1", "1_000", "2147483648", "99999999999999999999",
-         "92233720368547758.07", "2026-02-30", "x" * 10_000, "/x\r\nSet-Cookie: a=b", "9~99999999999999999999", "1~2147483648"]
+SWEEP = ["", "a\x00b", "\x01\x02\x1b[31m\x7f\x9f", "²", "٣", "-1", "1_000", "2147483648",
+         "99999999999999999999", "92233720368547758.07", "2026-02-30", "x" * 10_000, "/x\r\nSet-Cookie: a=b",
+         "9~99999999999999999999", "1~2147483648"]
 # Routes the sweep leaves to their own tests: logout ends the session the sweep runs in.
 SKIP_ENDPOINTS = {"auth.logout"}
 PATH_VALUES = ["2147483648", "9223372036854775807", "99999999999999999999", "0", "٣", "１２３", "1" * 400]
@@ -96,7 +97,7 @@ def fuzz_app(request, tmp_path):
 
 
 def build_world(app, plaid_client):
-    """One of everything a route can name: an item with synced rows (one linked), a CSV import, another host."""
+    """One of everything a route can name: an item with synced rows (one linked), a CSV import, a host."""
     river, lake = make_host(slug="river"), make_host(slug="lake")
     admin = make_user(river, Role.ADMIN)
     rowers = make_collective(river, "River Rowers")
@@ -114,8 +115,8 @@ def build_world(app, plaid_client):
     plaid_imp = db.session.query(TransactionsImport).filter_by(plaid_item_id=item.id).one()
     client = app.test_client()
     assert client.login(admin.email, PASSWORD).status_code == 302
-    return {"client": client, "admin": admin, "item": item, "doomed": doomed, "rows": rows, "linked": deposit, "csv": csv_imp,
-            "plaid_imp": plaid_imp, "theirs": theirs, "rowers": rowers, "ada": ada,
+    return {"client": client, "admin": admin, "item": item, "doomed": doomed, "rows": rows, "linked": deposit,
+            "csv": csv_imp, "plaid_imp": plaid_imp, "theirs": theirs, "rowers": rowers, "ada": ada,
             "bank_account": item.accounts[0], "csrf": client.csrf_token("/h/river/")}
 
 
@@ -131,12 +132,15 @@ def plausible(world):
     """A value for each known parameter that takes the view down its main path."""
     return {"collective": world["rowers"].id, "contributor": world["ada"].id, "target_id": world["linked"].id,
             "row": world["rows"][2].id, "item_id": world["item"].id, "account": world["bank_account"].id,
-            "item": world["item"].id, "action": "assign", "purpose": "reconnect", "status": "ALL", "note": "hi",
+            "item": world["item"].id, "action": "assign", "purpose": "reconnect", "status": "ALL",
+            "note": "hi",
             "reason": "wrong", "new_name": "Grace", "new_email": "grace@example.org", "name": "Savings",
             "fragment": "list", "q": "coffee", "sort": "amount_desc", "min": "1.00", "max": "900.00",
-            "from": "2026-01-01", "to": "2026-12-31", "dir": "in", "since": "1", "before": "99", "after": "1~1",
+            "from": "2026-01-01", "to": "2026-12-31", "dir": "in", "since": "1", "before": "99",
+            "after": "1~1",
             "content": "Date,Description,Amount\n2026-11-01,Gift,1.00\n", "filename": "a.csv", "date": "Date",
-            "description": "Description", "amount": "Amount", "fixed_currency": "USD", "date_format": "%Y-%m-%d",
+            "description": "Description", "amount": "Amount", "fixed_currency": "USD",
+            "date_format": "%Y-%m-%d",
             "next": "/h/river/", "email": "a@example.org", "password": "x", "code": "SYNC_UPDATES_AVAILABLE",
             "outcome": "APPLIED", "link_token": "link-x", "public_token": "public-x"}
 
@@ -153,7 +157,7 @@ def routes(app):
 
 
 def build_path(rule, values, override=None):
-    """The URL of `rule` with `values`, one int argument replaced by raw text when `override` = (name, text)."""
+    """The URL of `rule` with `values`; `override` = (name, text) puts raw text in one argument."""
     path = rule.rule
     for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", path):
         text = override[1] if override and override[0] == name else str(values[name])
@@ -206,7 +210,8 @@ def test_every_parameter_of_every_route_answers_bad_input_without_a_5xx(fuzz_app
         path = build_path(rule, path_values(world, endpoint))
         for name in set(reads[endpoint]) - {"csrf_token"}:  # a bad token is a 400 before the view runs
             for text in SWEEP + [str(world["theirs"].id), str(world["theirs"].import_id)]:
-                check(send(world, method, path, {**good, name: text}), f"{method} {path} {name}={text[:40]!r}")
+                response = send(world, method, path, {**good, name: text})
+                check(response, f"{method} {path} {name}={text[:40]!r}")
 
 
 TEXT = st.one_of(st.sampled_from(NASTY), st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
@@ -228,7 +233,8 @@ def test_arbitrary_text_in_any_field_of_any_route_is_never_a_5xx(fuzz_app):
         names = st.sampled_from(reads[endpoint]) if reads[endpoint] else st.sampled_from(everything)
         params = data.draw(st.dictionaries(st.one_of(names, names, st.sampled_from(everything)), TEXT,
                                            min_size=1, max_size=5))
-        params = {**{key: value for key, value in plausible(world).items() if key in reads[endpoint]}, **params}
+        defaults = {key: value for key, value in plausible(world).items() if key in reads[endpoint]}
+        params = {**defaults, **params}
         path = build_path(rule, path_values(world, endpoint))
         check(send(world, method, path, params, htmx), f"{method} {path} {params!r:.300}")
 
@@ -243,7 +249,8 @@ def test_login_with_arbitrary_next_email_and_password_is_never_a_5xx(app, db):
     client = app.test_client()
     for text in NASTY:  # the right password: only same-site relative paths are followed
         response = client.post("/login", query_string={"next": text},
-                               data={"email": admin.email, "password": PASSWORD, "csrf_token": client.csrf_token()})
+                               data={"email": admin.email, "password": PASSWORD,
+                                     "csrf_token": client.csrf_token()})
         assert response.status_code == 302, (text, response.status_code)
         location = response.headers["Location"]
         assert location.startswith("/") and not location.startswith("//") and "\n" not in location, location

@@ -7,6 +7,6 @@ from hostadmin.text import clean_line
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", filters=[clean_line], validators=[DataRequired(message="Enter your email address."),
-                                            Length(max=254)])
+    email = EmailField("Email", filters=[clean_line],
+                       validators=[DataRequired(message="Enter your email address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password.")])

@@ -46,8 +46,8 @@ def logout():
 
 def _safe_next(target):
     """Only follow a `next` that is a path on this site: no scheme, host, backslash or control character."""
-    if target and target.startswith("/") and not target.startswith("//") and not UNSAFE_IN_NEXT.search(target):
+    if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
+        if not parts.scheme and not parts.netloc and not UNSAFE_IN_NEXT.search(target):
             return target
     return url_for("root.index")

@@ -51,7 +51,8 @@ def link_token():
 @bp.post("/exchange")
 def exchange():
     """Plaid Link's onSuccess for a new connection: store the item and queue its first sync."""
-    public_token, token = clean_line(request.form.get("public_token", "")), clean_line(request.form.get("link_token", ""))
+    public_token = clean_line(request.form.get("public_token", ""))
+    token = clean_line(request.form.get("link_token", ""))
     if not public_token or not token:
         flash("Plaid Link did not return a connection. Try again.", "error")
         return redirect(url_for("banking.connections"))
@@ -74,8 +75,8 @@ def update_complete(item_id):
     plaid_item = get_for_host_or_404(PlaidItem, item_id)
     purpose = UPDATE_PURPOSES.get(request.form.get("purpose"), service.RECONNECT)
     try:
-        service.complete_update(g.host, current_user, plaid_item, clean_line(request.form.get("link_token", "")),
-                                purpose)
+        token = clean_line(request.form.get("link_token", ""))
+        service.complete_update(g.host, current_user, plaid_item, token, purpose)
     except service.ConnectError as error:
         flash(str(error), "error")
         return redirect(url_for("banking.item", item_id=item_id))

@@ -141,7 +141,8 @@ def link(row_id):
 def unlink(row_id):
     """Reverse the row's link after the confirmation."""
     reason = clean_line(request.form.get("reason"))
-    return run(load_row(row_id), lambda row: service.unlink(g.host, current_user, row, reason), panel="unlink")
+    return run(load_row(row_id), lambda row: service.unlink(g.host, current_user, row, reason),
+               panel="unlink")
 
 
 @bp.post("/undo", endpoint="undo")

@@ -8,7 +8,8 @@ from hostadmin.imports import csv_import
 from hostadmin.imports.models import ImportRow
 from tests.factories import make_host, make_user
 
-GOOD = "Date,Description,Amount,Currency\n2026-11-01,Gift from Grace,40.00,USD\n2026-11-02,Bank fee,-3.50,USD\n"
+GOOD = ("Date,Description,Amount,Currency\n"
+        "2026-11-01,Gift from Grace,40.00,USD\n2026-11-02,Bank fee,-3.50,USD\n")
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 The test reads the pages (and the fragments they load, recursively) for hx-get and hx-post, sends
 each request with the form fields htmx would include, and checks that the answer is a fragment
-holding what the swap needs; the Link-token fetch of connect.js is made for every Connect button. A last check compares with the templates: an hx-get or hx-post that
-no crawled page offered fails the test, so a new fragment cannot go untested.
+holding what the swap needs; connect.js's Link-token fetch is made for every Connect button.
+A last check compares with the templates: an hx-get or hx-post that no crawled page offered
+fails the test, so a new fragment cannot go untested.
 """
 import io
 import json
@@ -86,7 +87,8 @@ def world(app, tmp_path):
 def page_urls(world):
     """Every page of the host whose htmx requests are crawled."""
     imp, csv = world["plaid_imp"], world["csv"]
-    pages = ["/h/river/", "/h/river/connections/", f"/h/river/connections/{world['item'].id}", "/h/river/imports/",
+    pages = ["/h/river/", "/h/river/connections/", f"/h/river/connections/{world['item'].id}",
+             "/h/river/imports/",
              "/h/river/imports/assignments", f"/h/river/imports/{csv.id}/upload", "/h/river/webhooks/"]
     for status in ("PENDING", "LINKED", "IGNORED", "REVIEW", "ALL"):
         pages += [f"/h/river/imports/rows?status={status}", f"/h/river/imports/{imp.id}/rows?status={status}"]
@@ -165,7 +167,8 @@ def test_every_htmx_request_of_every_page_answers_a_fragment_with_what_it_swaps(
                 posts.append((target, data, element))
                 continue
             parts = urlsplit(target)  # htmx adds the fields to the URL's own query
-            answer = client.get(parts.path, query_string={**dict(parse_qsl(parts.query)), **data}, headers=headers)
+            query = {**dict(parse_qsl(parts.query)), **data}
+            answer = client.get(parts.path, query_string=query, headers=headers)
             html = answer.get_data(as_text=True)
             assert answer.status_code in (200, 286), (target, answer.status_code)
             assert html.strip() and "<html" not in html, f"{target} did not answer a fragment"

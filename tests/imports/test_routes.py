@@ -218,7 +218,8 @@ def test_assign_a_bank_account_to_a_default_collective(client, login_as, world, 
     ("new_name", "N" * 201, "The new contributor's name can be at most 200 characters (this one has 201)."),
     ("new_email", "e" * 250 + "@example.org", "The new contributor's email can be at most 254 characters"),
 ])
-def test_add_funds_refuses_an_over_long_new_contributor_by_field(client, login_as, world, db, field, value, message):
+def test_add_funds_refuses_an_over_long_new_contributor_by_field(
+        client, login_as, world, db, field, value, message):
     login_as(world["admin"])
     row = world["rows"][0]
     form = {"collective": world["rowers"].id, "new_name": "Ada", "new_email": "", field: value}
@@ -231,7 +232,8 @@ def test_add_funds_refuses_an_over_long_new_contributor_by_field(client, login_a
 def test_nul_and_control_characters_in_text_fields_are_removed_before_storing(client, login_as, world, db):
     login_as(world["admin"])
     row = world["rows"][0]
-    client.post_with_csrf(f"/h/river/imports/row/{row.id}/note", {"note": "call\x00 back\x1b\nmonday"}, htmx=True)
+    client.post_with_csrf(f"/h/river/imports/row/{row.id}/note", {"note": "call\x00 back\x1b\nmonday"},
+                          htmx=True)
     client.post_with_csrf("/h/river/imports/csv", {"name": "Credit\x00 Union\x07", "account": "CU\x00 1"})
     client.post_with_csrf("/h/river/collectives", {"name": "Choir\x00 of\x0b Rivers"})
     db.session.refresh(row)

@@ -3,11 +3,10 @@
 `str.isdigit()` and `int()` accept far more than a person types: `int("٣")` is 3, `"²".isdigit()` is
 True but `int("²")` raises, `int("1_000")` is 1000, and a big number overflows the database column
 (SQLite raises OverflowError past 64 bits, PostgreSQL "integer out of range" past 31). Everything
-here answers None (or a 404 for a path or object id) instead.
+here answers None instead, and `<int:…>` in a route does not match (a 404).
 """
 import re
 
-from flask import abort
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses a larger parameter for them
@@ -35,18 +34,9 @@ def parse_id(text):
     return parse_int(text, minimum=1, maximum=MAX_ID)
 
 
-def parse_ids(values, limit=None):
-    """The valid ids among `values` (a form's repeated field), in order, at most `limit` of them."""
-    ids = [number for number in (parse_id(value) for value in values) if number is not None]
-    return ids if limit is None else ids[:limit]
-
-
-def id_or_404(text):
-    """A database id from a parameter that names an object, or 404."""
-    number = parse_id(text)
-    if number is None:
-        abort(404)
-    return number
+def parse_ids(values):
+    """The valid ids among `values` (a form's repeated field), in order."""
+    return [number for number in (parse_id(value) for value in values) if number is not None]
 
 
 class IdConverter(IntegerConverter):
@@ -56,7 +46,6 @@ class IdConverter(IntegerConverter):
     regex = r"[0-9]{1,19}"
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("min", 0)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -6,8 +6,8 @@ from decimal import Decimal, InvalidOperation
 
 from hostadmin.imports.models import RowStatus
 from hostadmin.money import MAX_MINOR_UNITS
-from hostadmin.text import clean_line
 from hostadmin.params import parse_id
+from hostadmin.text import clean_line
 
 # Tabs: the four statuses plus two views across them.
 TABS = ("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED", "ALL")

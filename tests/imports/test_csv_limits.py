@@ -43,6 +43,11 @@ def test_a_file_with_cr_only_line_ends_is_read_like_any_other(upload):
     assert 'data-count="new">2<' in html and 'data-count="invalid">0<' in html
 
 
+def test_a_utf16_file_with_a_byte_order_mark_is_read(upload):
+    response = upload(GOOD.replace(",", "\t").encode("utf-16"))  # Excel's "Unicode text"
+    assert response.status_code == 200 and 'data-count="new">2<' in response.get_data(as_text=True)
+
+
 def test_a_128_kib_field_is_refused_with_the_line_number(upload):
     response = upload((GOOD + '2026-11-03,"' + "x" * 131_073 + '",1.00,USD\n').encode())
     html = response.get_data(as_text=True)

@@ -202,6 +202,12 @@ def test_every_parameter_of_every_route_answers_bad_input_without_a_5xx(fuzz_app
                 response = send(world, method, path, good)
                 check(response, f"{method} {path}")
                 assert response.status_code == 404, f"{method} {path} -> {response.status_code}"
+        if "host_slug" in rule.arguments:
+            for text in ("a\x00b", "%00", "x" * 10_000, "٣", "lake"):  # lake: a host the admin is not in
+                path = build_path(rule, path_values(world, endpoint), ("host_slug", text))
+                response = send(world, method, path, good)
+                check(response, f"{method} {path[:80]}")
+                assert response.status_code == 404, f"{method} {path[:80]} -> {response.status_code}"
         if (endpoint, method) in swept:  # the same view under a second URL (with and without an import)
             continue
         swept.add((endpoint, method))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from hostadmin.auth.models import HostMember, Role
 from hostadmin.extensions import db
+from hostadmin.ledger.accounts import SLUG_RE
 from hostadmin.ledger.models import Host
 from hostadmin.params import parse_id
 
@@ -27,6 +28,8 @@ def host_blueprint(name, import_name, url_prefix=""):
         slug = values.pop("host_slug")
         if not current_user.is_authenticated:
             return  # the app-wide login check redirects to the login page
+        if not SLUG_RE.fullmatch(slug):  # never a slug (NUL would even fail the query on PostgreSQL)
+            abort(404)
         row = db.session.execute(
             select(Host, HostMember)
             .join(HostMember, HostMember.host_id == Host.id)

@@ -202,9 +202,10 @@ def test_every_parameter_of_every_route_answers_bad_input_without_a_5xx(fuzz_app
                 response = send(world, method, path, good)
                 check(response, f"{method} {path}")
                 assert response.status_code == 404, f"{method} {path} -> {response.status_code}"
-        if "host_slug" in rule.arguments:
-            for text in ("a\x00b", "%00", "x" * 10_000, "٣", "lake"):  # lake: a host the admin is not in
-                path = build_path(rule, path_values(world, endpoint), ("host_slug", text))
+        for name in set(re.findall(r"<(\w+)>", rule.rule)) | set(re.findall(r"<path:(\w+)>", rule.rule)):
+            # host_slug ("lake": a host the admin is not in), panel, action, a static file name
+            for text in ("a\x00b", "%00", "x" * 10_000, "٣", "lake", "..%2F..%2Fetc%2Fpasswd"):
+                path = build_path(rule, path_values(world, endpoint), (name, text))
                 response = send(world, method, path, good)
                 check(response, f"{method} {path[:80]}")
                 assert response.status_code == 404, f"{method} {path[:80]} -> {response.status_code}"

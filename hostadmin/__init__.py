@@ -74,6 +74,8 @@ def _tune_sqlite(dbapi_connection, record):
 
 
 def register_blueprints(app):
+    from hostadmin import params
+    params.install(app)  # before any rule is added: rules bind their converters when added
     from hostadmin.auth.routes import bp as auth_bp
     from hostadmin.auth.sessions import expire_idle_session
     from hostadmin.banking.routes import bp as banking_bp

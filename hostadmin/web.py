@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from hostadmin.csp import content_security_policy
+from hostadmin.extensions import db
 from hostadmin.money import format_money
 
 log = logging.getLogger("hostadmin.web")
@@ -49,6 +50,10 @@ def install_error_pages(app):
     """Styled pages for 400/403/404/405/429/500; a log line with the request id for 500s."""
 
     def render_error(status, title, message):
+        # After a failed statement PostgreSQL refuses every query of the aborted transaction, and
+        # the page itself queries (the signed-in user, the banners): start a clean one first.
+        # Nothing an error response left uncommitted is meant to be kept.
+        db.session.rollback()
         return render_template("errors/error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(CSRFError)

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from hostadmin.auth.models import HostMember, Role
 from hostadmin.extensions import db
+from hostadmin.ledger.accounts import SLUG_RE
 from hostadmin.ledger.models import Host
+from hostadmin.params import parse_id
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -26,6 +28,8 @@ def host_blueprint(name, import_name, url_prefix=""):
         slug = values.pop("host_slug")
         if not current_user.is_authenticated:
             return  # the app-wide login check redirects to the login page
+        if not SLUG_RE.fullmatch(slug):  # never a slug (NUL would even fail the query on PostgreSQL)
+            abort(404)
         row = db.session.execute(
             select(Host, HostMember)
             .join(HostMember, HostMember.host_id == Host.id)
@@ -61,8 +65,9 @@ def role_required(role):
 
 
 def get_for_host_or_404(model, object_id):
-    """Load `model` #object_id if it belongs to the current host; 404 otherwise."""
-    obj = db.session.get(model, object_id)
+    """Load `model` #object_id if it belongs to the current host; 404 otherwise (also for a non-id)."""
+    object_id = parse_id(object_id)
+    obj = db.session.get(model, object_id) if object_id is not None else None
     if obj is None or obj.host_id != g.host.id:
         abort(404)
     return obj

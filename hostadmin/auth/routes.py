@@ -1,4 +1,5 @@
 """Login and logout."""
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,6 +10,8 @@ from hostadmin.auth.forms import LoginForm
 from hostadmin.extensions import db
 
 bp = Blueprint("auth", __name__)
+# In a `next` these would split the Location header, or make browsers read "/\host" as another site.
+UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,9 +49,9 @@ def logout():
 
 
 def _safe_next(target):
-    """Only follow a `next` that stays on this site."""
-    if target:
+    """Only follow a `next` that is a path on this site: no scheme, host, backslash or control character."""
+    if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if not parts.scheme and not parts.netloc and not UNSAFE_IN_NEXT.search(target):
             return target
     return url_for("root.index")

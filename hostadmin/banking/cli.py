@@ -8,6 +8,7 @@ from hostadmin.banking.models import PlaidItem
 from hostadmin.banking.plaid_client import get_client
 from hostadmin.extensions import db
 from hostadmin.ledger.models import Host
+from hostadmin.params import parse_id
 
 plaid_cli = AppGroup("plaid", help="Plaid connections and syncs.")
 
@@ -15,8 +16,8 @@ plaid_cli = AppGroup("plaid", help="Plaid connections and syncs.")
 def item_by_id(item_id):
     """The item named by Plaid's item_id (or our numeric id); ClickException if unknown."""
     item = db.session.scalar(select(PlaidItem).where(PlaidItem.plaid_item_id == item_id))
-    if item is None and item_id.isdigit():
-        item = db.session.get(PlaidItem, int(item_id))
+    if item is None and parse_id(item_id) is not None:
+        item = db.session.get(PlaidItem, parse_id(item_id))
     if item is None:
         raise click.ClickException(f"no Plaid item {item_id!r}")
     return item

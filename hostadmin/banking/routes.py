@@ -8,6 +8,7 @@ from hostadmin.banking import connect, service
 from hostadmin.banking.jobs import request_sync
 from hostadmin.banking.models import PlaidItem
 from hostadmin.banking.plaid_client import get_client
+from hostadmin.text import clean_line
 
 bp = host_blueprint("banking", __name__, url_prefix="/connections")
 UPDATE_PURPOSES = {"reconnect": service.RECONNECT, "new-accounts": service.NEW_ACCOUNTS}
@@ -38,7 +39,7 @@ def link_token():
     """A Link token for Connect (or update mode with ?item_id=&purpose=), as JSON for the Link script."""
     purpose, plaid_item = service.CONNECT, None
     if request.form.get("item_id"):
-        plaid_item = get_for_host_or_404(PlaidItem, int(request.form["item_id"]))
+        plaid_item = get_for_host_or_404(PlaidItem, request.form["item_id"])
         purpose = UPDATE_PURPOSES.get(request.form.get("purpose"), service.RECONNECT)
     try:
         token = service.create_link_token(get_client(), g.host, current_user, purpose, plaid_item)
@@ -50,7 +51,8 @@ def link_token():
 @bp.post("/exchange")
 def exchange():
     """Plaid Link's onSuccess for a new connection: store the item and queue its first sync."""
-    public_token, token = request.form.get("public_token", ""), request.form.get("link_token", "")
+    public_token = clean_line(request.form.get("public_token", ""))
+    token = clean_line(request.form.get("link_token", ""))
     if not public_token or not token:
         flash("Plaid Link did not return a connection. Try again.", "error")
         return redirect(url_for("banking.connections"))
@@ -73,7 +75,8 @@ def update_complete(item_id):
     plaid_item = get_for_host_or_404(PlaidItem, item_id)
     purpose = UPDATE_PURPOSES.get(request.form.get("purpose"), service.RECONNECT)
     try:
-        service.complete_update(g.host, current_user, plaid_item, request.form.get("link_token", ""), purpose)
+        token = clean_line(request.form.get("link_token", ""))
+        service.complete_update(g.host, current_user, plaid_item, token, purpose)
     except service.ConnectError as error:
         flash(str(error), "error")
         return redirect(url_for("banking.item", item_id=item_id))

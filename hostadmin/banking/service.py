@@ -24,6 +24,9 @@ from hostadmin.imports.models import ImportRun, TransactionsImport
 CONNECT, RECONNECT, NEW_ACCOUNTS = "CONNECT", "RECONNECT", "NEW_ACCOUNTS"
 # Plaid's own lifetimes: 4 h for a new Item, 30 min in update mode.
 LIFETIME = {CONNECT: timedelta(hours=4), RECONNECT: timedelta(minutes=30), NEW_ACCOUNTS: timedelta(minutes=30)}
+# Statuses a completed update-mode Link clears (the user signed in again / renewed consent).
+REPAIRED_BY_RECONNECT = frozenset({ItemStatus.LOGIN_REQUIRED.value, ItemStatus.PENDING_EXPIRATION.value,
+                                   ItemStatus.PENDING_DISCONNECT.value, ItemStatus.ERROR.value})
 
 
 class ConnectError(Exception):
@@ -88,7 +91,14 @@ def complete_connect(client, host, user, link_token, public_token):
 def complete_update(host, user, item, link_token, purpose):
     """Update-mode Link finished (no exchange needed: the access token does not change)."""
     redeem_grant(host, user, link_token, purpose, item=item)
-    audit(host, user, f"plaid_item.{purpose.lower()}", item)
+    before = {"status": item.status, "error_code": item.error_code}
+    if purpose == RECONNECT and item.status in REPAIRED_BY_RECONNECT:
+        # Link succeeded in update mode: the bank accepted the login (or renewed consent). The sync
+        # queued next reports anything still wrong; until then the page must not say both.
+        item.status, item.error_code, item.error_message = ItemStatus.HEALTHY.value, None, None
+        item.status_changed_at = utcnow()
+    audit(host, user, f"plaid_item.{purpose.lower()}", item, before=before,
+          after={"status": item.status, "error_code": item.error_code})
     db.session.commit()
 
 

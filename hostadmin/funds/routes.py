@@ -3,13 +3,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from hostadmin.auth.access import host_blueprint, is_admin, role_required
+from hostadmin.auth.access import SLUG_RE, host_blueprint, is_admin, role_required
 from hostadmin.extensions import db
 from hostadmin.funds import cleared, collectives, service
 from hostadmin.funds.forms import AddFundsForm, FormError, bps_to_percent, minor_units, percent_to_bps
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Account
 from hostadmin.ledger.service import LedgerError
+from hostadmin.params import parse_id
 
 bp = host_blueprint("funds", __name__)
 SERVICE_FIELDS = {"collective", "description", "amount", "host_fee_percent", "processor_fee"}
@@ -25,6 +26,8 @@ def vary_on_htmx(response):
 @bp.get("/collectives/<slug>")
 def collective(slug):
     """A collective: balance today and at a chosen date (by effective date), its ledger rows."""
+    if not SLUG_RE.fullmatch(slug):  # never a slug (NUL would even fail the query on PostgreSQL)
+        abort(404)
     try:
         account = collectives.collective_by_slug(g.host, slug)
     except ValidationError:
@@ -49,7 +52,7 @@ def collective(slug):
 @role_required("ADMIN")
 def add_funds():
     """Add funds that did not come through a bank feed, with the date they cleared."""
-    form = AddFundsForm(collective=_int(request.args.get("collective")))
+    form = AddFundsForm(collective=parse_id(request.args.get("collective")))
     form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
     form.amount.label.text = f"Amount ({g.host.currency})"
     form.cleared_on.render_kw = {"max": cleared.today(g.host).isoformat()}
@@ -111,6 +114,3 @@ def _date(text):
     from datetime import date
     return date.fromisoformat(text.strip())
 
-
-def _int(text):
-    return int(text) if (text or "").isdigit() else None

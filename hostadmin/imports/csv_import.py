@@ -22,6 +22,7 @@ from hostadmin.extensions import db
 from hostadmin.imports.forms import InputError
 from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RunOutcome, TransactionsImport
 from hostadmin.money import AmountError, is_currency, parse_amount
+from hostadmin.text import clean_line, clean_text
 
 DATE_FORMATS = {"%Y-%m-%d": "2026-11-20", "%m/%d/%Y": "11/20/2026", "%d/%m/%Y": "20/11/2026",
                 "%d.%m.%Y": "20.11.2026", "%Y/%m/%d": "2026/11/20"}
@@ -32,6 +33,10 @@ GUESSES = {"date": ("date", "posted", "booking date", "transaction date", "value
            "amount": ("amount", "value"), "debit": ("debit", "withdrawal", "money out", "paid out"),
            "credit": ("credit", "deposit", "money in", "paid in"), "currency": ("currency", "ccy"),
            "reference": ("reference", "id", "transaction id", "ref", "fitid")}
+# A bank statement has a handful of columns and short lines; these bounds keep a hostile or
+# mistaken file (a million-column header) from costing gigabytes of memory and page.
+MAX_COLUMNS = 200
+MAX_LINE_LENGTH = 10_000
 
 
 @dataclass
@@ -78,18 +83,31 @@ def create_csv_import(host, user, name, account=""):
 
 
 def read_table(content):
-    """(header, rows) of CSV text, sniffing the delimiter; InputError if unreadable."""
-    text = content.lstrip("\ufeff")
+    """(header, rows) of CSV text, sniffing the delimiter; InputError if unreadable or too wide."""
+    # Control characters out; CR LF and lone CR (old Mac exports) become LF, which csv reads.
+    text = clean_text(content.lstrip("\ufeff"))
     if not text.strip():
         raise InputError("The file is empty.")
+    long_line = next((number for number, line in enumerate(text.split("\n"), start=1)
+                      if len(line) > MAX_LINE_LENGTH), None)
+    if long_line is not None:
+        raise InputError(f"Line {long_line:,} is longer than {MAX_LINE_LENGTH:,} characters: "
+                         "this does not look like a bank statement.")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # e.g. a quoted field over many lines beyond the csv module's limit
+        raise InputError(f"Line {reader.line_num:,} cannot be read as CSV ({error}).") from None
     header = [column.strip() for column in rows[0]]
     if len(header) < 2:
         raise InputError("The file needs a header line and at least two columns.")
+    if len(header) > MAX_COLUMNS:
+        raise InputError(f"The header has {len(header):,} columns; a statement can have at most "
+                         f"{MAX_COLUMNS} columns.")
     return header, rows[1:]
 
 
@@ -108,7 +126,7 @@ def guess_mapping(header, saved=None):
 
 def mapping_from_form(form):
     """The mapping fields of a submitted form."""
-    mapping = {key: (form.get(key) or "").strip() for key in MAPPING_KEYS}
+    mapping = {key: clean_line(form.get(key) or "").strip() for key in MAPPING_KEYS}
     mapping["negate"] = bool(form.get("negate"))
     mapping["decimal_comma"] = bool(form.get("decimal_comma"))
     mapping["fixed_currency"] = mapping["fixed_currency"].upper()

@@ -9,6 +9,7 @@ from hostadmin.imports import csv_import
 from hostadmin.imports.forms import InputError
 from hostadmin.imports.models import ImportSource, TransactionsImport
 from hostadmin.imports.routes import bp
+from hostadmin.text import clean_line, clean_text
 
 TEMPLATE = "imports/csv_upload.html"
 
@@ -25,8 +26,8 @@ def csv_import_or_404(import_id):
 def create_csv():
     """Create a CSV import and go to its upload page."""
     try:
-        imp = csv_import.create_csv_import(g.host, current_user, request.form.get("name"),
-                                           request.form.get("account"))
+        imp = csv_import.create_csv_import(g.host, current_user, clean_line(request.form.get("name")),
+                                           clean_line(request.form.get("account")))
     except InputError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -49,11 +50,13 @@ def csv_preview(import_id):
     imp = csv_import_or_404(import_id)
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        content, filename = decode(upload.read()), upload.filename
+        content, filename = decode(upload.read()), clean_line(upload.filename)
     else:
-        content, filename = request.form.get("content", ""), request.form.get("filename", "")
+        content, filename = request.form.get("content", ""), clean_line(request.form.get("filename", ""))
     if content is None:
-        return render_page(imp, "", filename, imp.csv_mapping or {}, error="The file is not UTF-8 or Latin-1 text.")
+        return render_page(imp, "", filename, imp.csv_mapping or {},
+                           error="This is not a text file. Export the statement as CSV and upload that.")
+    content = clean_text(content)  # the page carries it over in a hidden field: no NUL, no CR
     if upload is not None and upload.filename:
         try:
             header, _ = csv_import.read_table(content)
@@ -71,13 +74,12 @@ def csv_confirm(import_id):
     """Import the previewed file's new lines and show the import's rows."""
     imp = csv_import_or_404(import_id)
     mapping = csv_import.mapping_from_form(request.form)
+    content, filename = request.form.get("content", ""), clean_line(request.form.get("filename", ""))
     try:
-        run = csv_import.import_csv(g.host, current_user, imp, request.form.get("content", ""), mapping,
-                                    request.form.get("filename", ""))
+        run = csv_import.import_csv(g.host, current_user, imp, content, mapping, filename)
     except InputError as error:
         db.session.rollback()
-        return render_page(imp, request.form.get("content", ""), request.form.get("filename", ""), mapping,
-                           error=str(error))
+        return render_page(imp, content, filename, mapping, error=str(error))
     flash(f"{run.filename}: {run.added:,} new rows imported, {run.duplicates:,} already imported, "
           f"{run.invalid:,} invalid.", "success")
     target = url_for("imports.rows", import_id=imp.id)
@@ -97,7 +99,15 @@ def render_page(imp, content, filename, mapping, result=None, error=None):
 
 
 def decode(data):
-    """Text of an uploaded file (UTF-8, else Windows-1252/Latin-1), or None."""
+    """Text of an uploaded file (UTF-8, UTF-16 with a byte order mark, else Windows-1252/Latin-1),
+    or None for a binary file (Latin-1 decodes any bytes, so NUL bytes are the tell)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in data:
+        return None
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return data.decode(encoding)

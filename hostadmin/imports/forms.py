@@ -3,7 +3,9 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
 from hostadmin.imports.models import RowStatus
-from hostadmin.money import AmountError, major_units, parse_amount
+from hostadmin.money import MAX_MINOR_UNITS, AmountError, major_units, parse_amount
+from hostadmin.params import parse_id
+from hostadmin.text import clean_line
 
 # Tabs: the four statuses plus two views across them.
 TABS = ("PENDING", "ON_HOLD", "IGNORED", "LINKED", "REVIEW", "REMOVED", "ALL")
@@ -27,12 +29,6 @@ def parse_date(text):
         return date.fromisoformat(text)
     except ValueError:
         raise InputError(f"“{text}” is not a date (YYYY-MM-DD)") from None
-
-
-def parse_int(text):
-    """A positive id, or None."""
-    text = str(text or "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ class Filters:
         values, errors = {}, []
         status = args.get("status", "PENDING").upper()
         values["status"] = status if status in TABS else "PENDING"
-        values["account"] = parse_int(args.get("account"))
+        values["account"] = parse_id(args.get("account"))
         values["direction"] = args.get("dir", "") if args.get("dir") in ("in", "out") else ""
         for name, key in (("date_from", "from"), ("date_to", "to")):
             try:
@@ -73,7 +69,11 @@ class Filters:
                     values[name] = abs(parse_amount(args.get(key), currency))
                 except AmountError as error:
                     errors.append(str(error))
-        values["q"] = (args.get("q") or "").strip()[:100]
+                    continue
+                if values[name] > MAX_MINOR_UNITS:  # a database integer could not even compare it
+                    errors.append(f"“{args.get(key)}” is too large")
+                    del values[name]
+        values["q"] = clean_line(args.get("q") or "").strip()[:100]
         values["sort"] = args.get("sort") if args.get("sort") in SORTS else "date_desc"
         return cls(errors=tuple(errors), currency=currency, **values)
 

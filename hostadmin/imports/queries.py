@@ -9,6 +9,7 @@ from hostadmin.extensions import db
 from hostadmin.imports.forms import ROW_STATUSES, Filters
 from hostadmin.imports.models import ImportRow, ImportRun, RowStatus, TransactionsImport
 from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.params import MAX_INT, parse_id, parse_int
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -111,9 +112,15 @@ def encode_cursor(row, sort):
 
 def decode_cursor(text, sort):
     """(value, id) from a cursor string, or None if absent or malformed."""
+    value, _, row_id = (text or "").partition("~")
+    row_id = parse_id(row_id)
+    if row_id is None:
+        return None
+    if sort.startswith("amount"):
+        amount = parse_int(value, minimum=-MAX_INT, maximum=MAX_INT)
+        return (amount, row_id) if amount is not None else None
     try:
-        value, row_id = (text or "").split("~")
-        return ((int(value) if sort.startswith("amount") else date.fromisoformat(value)), int(row_id))
+        return date.fromisoformat(value), row_id
     except ValueError:
         return None
 

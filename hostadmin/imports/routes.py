@@ -6,10 +6,11 @@ from jinja2_fragments.flask import render_block
 from hostadmin.auth.access import get_for_host_or_404, host_blueprint, is_admin
 from hostadmin.extensions import db
 from hostadmin.imports import bulk, queries
-from hostadmin.imports.forms import SORTS, TAB_LABELS, TABS, Filters, parse_int
+from hostadmin.imports.forms import SORTS, TAB_LABELS, TABS, Filters
 from hostadmin.imports.models import TransactionsImport
 from hostadmin.imports.service import TriageError
 from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.params import parse_id, parse_ids
 
 bp = host_blueprint("imports", __name__, url_prefix="/imports")
 ROWS_TEMPLATE = "imports/rows.html"
@@ -104,7 +105,7 @@ def new_rows(import_id):
     """Polled: how many rows arrived since the list was drawn (the list itself stays put)."""
     imp = scope(import_id)
     filters = Filters.from_args(request.args, g.host.currency)
-    since = parse_int(request.args.get("since")) or 0
+    since = parse_id(request.args.get("since")) or 0
     number = queries.new_rows_count(g.host, filters, since, imp.id if imp else None)
     return render_block(ROWS_TEMPLATE, "notice", new_count=number, filters=filters,
                         rows_url=url_for("imports.rows", **scope_args(imp)),
@@ -120,10 +121,9 @@ def bulk_action(import_id):
     action = request.form.get("action", "")
     collective = None
     if action == "assign":
-        collective_id = parse_int(request.form.get("collective"))
+        collective_id = parse_id(request.form.get("collective"))
         collective = get_for_host_or_404(Account, collective_id) if collective_id else None
-    row_ids = None if request.form.get("all_matching") else [
-        int(value) for value in request.form.getlist("row") if value.isdigit()]
+    row_ids = None if request.form.get("all_matching") else parse_ids(request.form.getlist("row"))
     status, message, category = 200, None, "success"
     if row_ids == []:
         message, category, status = "Select some rows first.", "error", 422
@@ -157,7 +157,7 @@ def assign_account(account_id):
     from hostadmin.imports.service import set_default_collective
 
     account = get_for_host_or_404(BankAccount, account_id)
-    collective_id = parse_int(request.form.get("collective"))
+    collective_id = parse_id(request.form.get("collective"))
     collective = get_for_host_or_404(Account, collective_id) if collective_id else None
     try:
         set_default_collective(g.host, current_user, account, collective)

@@ -8,11 +8,12 @@ from sqlalchemy import select
 from hostadmin.auth.access import get_for_host_or_404, is_admin, role_required
 from hostadmin.extensions import db
 from hostadmin.imports import queries, service, undo
-from hostadmin.imports.forms import parse_int
 from hostadmin.imports.models import ImportRow
 from hostadmin.imports.routes import ROWS_TEMPLATE, bp
 from hostadmin.imports.service import TriageError
 from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.params import parse_id
+from hostadmin.text import clean_line, clean_text
 
 PANELS = ("add_funds", "link", "unlink", "note")
 
@@ -102,24 +103,26 @@ def review(row_id):
 @bp.post("/row/<int:row_id>/note")
 def note(row_id):
     """Save the row's note."""
-    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, request.form.get("note")),
-               panel="note")
+    note = clean_text(request.form.get("note"))
+    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, note), panel="note")
 
 
 @bp.post("/row/<int:row_id>/add-funds")
 def add_funds(row_id):
     """Add funds from a deposit (existing or new contributor)."""
     row = load_row(row_id)
-    collective_id = parse_int(request.form.get("collective"))
-    contributor_id = parse_int(request.form.get("contributor"))
+    collective_id = parse_id(request.form.get("collective"))
+    contributor_id = parse_id(request.form.get("contributor"))
     collective = get_for_host_or_404(Account, collective_id) if collective_id else None
     contributor = get_for_host_or_404(Account, contributor_id) if contributor_id else None
     if contributor is not None and contributor.kind != AccountKind.CONTRIBUTOR.value:
         contributor = None
-    new = {"name": request.form.get("new_name", ""), "email": request.form.get("new_email", "")}
+    new = {"name": clean_line(request.form.get("new_name", "")),
+           "email": clean_line(request.form.get("new_email", ""))}
+    description = clean_line(request.form.get("description", ""))
     return run(row, lambda r: service.add_funds(g.host, current_user, r, collective=collective,
                                                 contributor=contributor, new_contributor=new,
-                                                description=request.form.get("description", "")),
+                                                description=description),
                panel="add_funds")
 
 
@@ -127,7 +130,7 @@ def add_funds(row_id):
 def link(row_id):
     """Link to a pending order (money in) or an approved expense (money out)."""
     row = load_row(row_id)
-    target = parse_int(request.form.get("target_id"))
+    target = parse_id(request.form.get("target_id"))
     if target is None:
         return render_row(row, panel="link", error="Give the number to link to.", status=422)
     action = service.link_order if row.amount > 0 else service.link_expense
@@ -137,7 +140,8 @@ def link(row_id):
 @bp.post("/row/<int:row_id>/unlink")
 def unlink(row_id):
     """Reverse the row's link after the confirmation."""
-    return run(load_row(row_id), lambda row: service.unlink(g.host, current_user, row, request.form.get("reason")),
+    reason = clean_line(request.form.get("reason"))
+    return run(load_row(row_id), lambda row: service.unlink(g.host, current_user, row, reason),
                panel="unlink")
 
 

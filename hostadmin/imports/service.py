@@ -19,7 +19,7 @@ from hostadmin.imports.models import ImportRow, RowStatus
 from hostadmin.ledger import accounts as ledger_accounts
 from hostadmin.ledger import service as ledger
 from hostadmin.ledger.models import (
-    AccountKind, Expense, ExpenseStatus, Host, LedgerTransaction, Order, OrderKind, OrderStatus,
+    Account, AccountKind, Expense, ExpenseStatus, Host, LedgerTransaction, Order, OrderKind, OrderStatus,
 )
 from hostadmin.money import major_units
 from hostadmin.text import clean_line
@@ -32,6 +32,8 @@ TRANSITIONS = {"ignore": (IGNORED, {PENDING, ON_HOLD}), "hold": (ON_HOLD, {PENDI
                "restore": (PENDING, {IGNORED, ON_HOLD})}
 STATUS_WORDS = {PENDING: "to do", LINKED: "linked", IGNORED: "ignored", ON_HOLD: "on hold"}
 SUGGEST_WINDOW_DAYS = 10
+# What the accounts table holds: longer input is refused with a message rather than failing the INSERT.
+NAME_MAX, EMAIL_MAX = Account.__table__.c.name.type.length, Account.__table__.c.email.type.length
 
 
 class TriageError(ValueError):
@@ -103,6 +105,8 @@ def add_funds(host, user, row, *, collective, contributor=None, new_contributor=
         raise TriageError("Choose the collective that receives the money.")
     if contributor is None and not (new_contributor and new_contributor.get("name", "").strip()):
         raise TriageError("Choose a contributor or give a new contributor's name.")
+    if contributor is None:
+        _check_new_contributor(new_contributor)
     before = snapshot(row)
     try:
         _claim(row)
@@ -125,6 +129,15 @@ def add_funds(host, user, row, *, collective, contributor=None, new_contributor=
                  data={"order_id": order.id, "cleared_at": cleared_at_of(row).isoformat()})
     db.session.commit()
     return row
+
+
+def _check_new_contributor(new):
+    """Refuse a new contributor's name or email that does not fit, naming the field."""
+    for key, label, limit in (("name", "name", NAME_MAX), ("email", "email", EMAIL_MAX)):
+        value = (new.get(key) or "").strip()
+        if len(value) > limit:
+            raise TriageError(f"The new contributor's {label} can be at most {limit:,} characters "
+                              f"(this one has {len(value):,}).")
 
 
 def link_order(host, user, row, order_id):

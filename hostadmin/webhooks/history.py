@@ -6,6 +6,8 @@ from sqlalchemy import select
 from hostadmin.banking.models import PlaidItem
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun, TransactionsImport
+from hostadmin.params import parse_id
+from hostadmin.text import clean_line
 from hostadmin.webhooks.models import WebhookEvent
 
 PAGE_SIZE = 50
@@ -25,10 +27,9 @@ class Filters:
     def from_args(cls, args):
         """Parse query-string filters, dropping anything malformed."""
         def number(name):
-            value = args.get(name, "")
-            return int(value) if value.isdigit() and len(value) < 12 else None
+            return parse_id(args.get(name))
         outcome = args.get("outcome", "")
-        return cls(code=args.get("code", "")[:50], outcome=outcome if outcome in OUTCOMES else "",
+        return cls(code=clean_line(args.get("code", ""))[:50], outcome=outcome if outcome in OUTCOMES else "",
                    item_id=number("item"), before=number("before"))
 
     def args(self, **changes):

@@ -127,3 +127,47 @@ def test_the_same_bank_for_another_host_is_not_a_duplicate(db, host, admin, plai
                                       service.create_link_token(plaid_client, other, other_admin),
                                       public_token(plaid_client))
     assert second.host_id == other.id
+
+
+HX = {"HX-Request": "true"}
+
+
+def test_connection_pages_auto_refresh_fragments_show_status_and_runs(
+        db, host, admin, item, plaid, plaid_client, client, login_as):
+    login_as(admin)
+    status = client.get(f"/h/river/connections/{item.id}?fragment=status", headers=HX)
+    listing = client.get("/h/river/connections/?fragment=list", headers=HX)
+    assert status.status_code == 200 and listing.status_code == 200
+    for fragment in (status, listing):
+        html = fragment.get_data(as_text=True)
+        assert "<html" not in html and 'data-status="HEALTHY"' in html and "Not synced yet" in html
+    assert 'id="runs"' in status.get_data(as_text=True)
+
+    from hostadmin.banking.sync import sync_item
+    sync_item(item, plaid_client)
+    db.session.commit()
+    status = client.get(f"/h/river/connections/{item.id}?fragment=status", headers=HX).get_data(as_text=True)
+    listing = client.get("/h/river/connections/?fragment=list", headers=HX).get_data(as_text=True)
+    assert "Not synced yet" not in status and "Succeeded" in status and 'data-run="' in status
+    assert "Last synced just now" in listing and "Last run:" in listing
+
+
+def test_reconnect_leaves_no_needs_attention_beside_reconnected(
+        db, host, admin, item, plaid, plaid_client, client, login_as):
+    from hostadmin.banking.sync import sync_item
+    plaid.reset_login(item.plaid_item_id)
+    sync_item(item, plaid_client)
+    db.session.commit()
+    assert item.status == "LOGIN_REQUIRED"
+    login_as(admin)
+    token = service.create_link_token(plaid_client, host, admin, service.RECONNECT, item)
+    plaid.repair_login(item.plaid_item_id)
+
+    page = client.post_with_csrf(f"/h/river/connections/{item.id}/update-complete",
+                                 {"link_token": token, "purpose": "reconnect"}, follow_redirects=True)
+
+    html = page.get_data(as_text=True)
+    assert "reconnected" in html and "needs attention" not in html
+    assert 'data-status="HEALTHY"' in html and 'data-banner="LOGIN_REQUIRED"' not in html
+    db.session.refresh(item)
+    assert item.status == "HEALTHY" and item.error_code is None

@@ -1,6 +1,7 @@
 """Triage over HTTP: fragments for htmx, authorisation, CSRF, and what each response shows."""
 import io
 import re
+from html import unescape
 
 import pytest
 
@@ -211,3 +212,33 @@ def test_assign_a_bank_account_to_a_default_collective(client, login_as, world, 
     assert response.status_code == 200 and "Saved" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(BankAccount, account.id).default_collective_id == choir.id
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("new_name", "N" * 201, "The new contributor's name can be at most 200 characters (this one has 201)."),
+    ("new_email", "e" * 250 + "@example.org", "The new contributor's email can be at most 254 characters"),
+])
+def test_add_funds_refuses_an_over_long_new_contributor_by_field(
+        client, login_as, world, db, field, value, message):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    form = {"collective": world["rowers"].id, "new_name": "Ada", "new_email": "", field: value}
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/add-funds", form, htmx=True)
+    assert response.status_code == 409 and message in unescape(response.get_data(as_text=True))
+    db.session.refresh(row)
+    assert row.status == "PENDING" and Order.query.count() == 0
+
+
+def test_nul_and_control_characters_in_text_fields_are_removed_before_storing(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    client.post_with_csrf(f"/h/river/imports/row/{row.id}/note", {"note": "call\x00 back\x1b\nmonday"},
+                          htmx=True)
+    client.post_with_csrf("/h/river/imports/csv", {"name": "Credit\x00 Union\x07", "account": "CU\x00 1"})
+    client.post_with_csrf("/h/river/collectives", {"name": "Choir\x00 of\x0b Rivers"})
+    db.session.refresh(row)
+    assert row.note == "call back\nmonday"
+    assert TransactionsImport.query.filter_by(name="Credit Union").count() == 1
+    assert "Choir of Rivers" in client.get("/h/river/").get_data(as_text=True)
+    search = client.get(f"/h/river/imports/{world['imp'].id}/rows?q=Deposit\x00 1")
+    assert search.status_code == 200 and 'value="Deposit 1"' in search.get_data(as_text=True)

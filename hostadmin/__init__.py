@@ -113,6 +113,9 @@ def register_cli(app):
     from hostadmin.funds.cli import COMMANDS as funds_commands
     for command in funds_commands:
         app.cli.add_command(command)
+    from hostadmin.funds.records_cli import COMMANDS as records_commands
+    for command in records_commands:
+        app.cli.add_command(command)
 
 
 def register_template_helpers(app):

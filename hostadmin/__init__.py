@@ -87,6 +87,10 @@ def register_blueprints(app):
     app.before_request(require_login)
     for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
         app.register_blueprint(bp)
+    from hostadmin.funds.contribution_routes import bp as contributions_bp
+    from hostadmin.funds.expense_routes import bp as expenses_bp
+    for bp in (contributions_bp, expenses_bp):
+        app.register_blueprint(bp)
 
 
 def register_errorhandlers(app):

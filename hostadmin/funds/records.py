@@ -126,6 +126,7 @@ def search_parties(host, kind, text, limit=SEARCH_LIMIT):
 
 def party_named(host, kind, name):
     """The host's contributor or payee called `name` (case-insensitively), or None."""
+    name = clean_line(name or "", 200)
     return db.session.scalar(select(Account).where(
         Account.host_id == host.id, Account.kind == AccountKind(kind).value,
         func.lower(Account.name) == name.strip().lower()).order_by(Account.id))

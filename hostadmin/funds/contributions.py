@@ -49,8 +49,8 @@ def mark_received(host, user, order_id, *, cleared_at):
     a closed month again inside the transaction.
     """
     try:
-        order = records.lock(Order, host, order_id, "contribution")
-        if order.status != OrderStatus.PENDING.value:
+        order, claimed = records.claim(Order, host, order_id, "contribution", [OrderStatus.PENDING.value])
+        if not claimed:
             raise RecordError(f"contribution #{order.id} is {STATUS_WORDS[order.status]}, not expected: "
                               f"only an expected contribution can be marked received")
         before = snapshot(order)

@@ -64,8 +64,8 @@ def reject(host, user, expense_id, *, reason):
 def mark_paid(host, user, expense_id, *, cleared_at):
     """Mark an approved expense paid: its ledger group written with `cleared_at` (the money left the account)."""
     try:
-        expense = records.lock(Expense, host, expense_id, "expense")
-        if expense.status != ExpenseStatus.APPROVED.value:
+        expense, claimed = records.claim(Expense, host, expense_id, "expense", [ExpenseStatus.APPROVED.value])
+        if not claimed:
             raise RecordError(f"expense #{expense.id} is {STATUS_WORDS[expense.status]}: only an approved "
                               f"expense can be marked paid")
         before = snapshot(expense)
@@ -103,8 +103,8 @@ def details(host, expense):
 
 def _move(host, user, expense_id, action, allowed, target, reason=None):
     try:
-        expense = records.lock(Expense, host, expense_id, "expense")
-        if expense.status not in allowed:
+        expense, claimed = records.claim(Expense, host, expense_id, "expense", sorted(allowed))
+        if not claimed:
             verb = {"APPROVED": "approved", "REJECTED": "rejected"}[target]
             raise RecordError(f"expense #{expense.id} is {STATUS_WORDS[expense.status]}: it cannot be {verb}")
         before = snapshot(expense)

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hostadmin.extensions import db
 from hostadmin.funds import cleared
@@ -164,13 +164,22 @@ def bank_lines(host, column, object_id):
                               .order_by(ImportRow.id)).all()
 
 
-def lock(model, host, object_id, what):
-    """The host's `model` #object_id, locked for this transaction (fresh from the database)."""
+def claim(model, host, object_id, what, allowed):
+    """The host's `model` #object_id, locked for this transaction while its status is in `allowed`.
+
+    A conditional UPDATE comes first: on PostgreSQL it locks the row, on SQLite it takes the write
+    lock before anything is read (SELECT … FOR UPDATE locks nothing there), so two sessions acting on
+    the same object act one after the other, and the second sees the first one's status.
+    Returns (object, claimed); claimed is False when the status is not in `allowed`.
+    """
+    result = db.session.execute(
+        update(model).where(model.id == object_id, model.host_id == host.id, model.status.in_(allowed))
+        .values(status=model.status).execution_options(synchronize_session=False))
     obj = db.session.scalars(select(model).where(model.id == object_id, model.host_id == host.id)
                              .with_for_update().execution_options(populate_existing=True)).first()
     if obj is None:
         raise RecordError(f"there is no {what} #{object_id} on host {host.slug}")
-    return obj
+    return obj, result.rowcount == 1 and obj.status in allowed
 
 
 def _escaped(text):

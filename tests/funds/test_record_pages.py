@@ -280,3 +280,19 @@ def test_another_hosts_contribution_and_expense_are_not_found(river, client, log
     assert client.get(f"/h/river/expenses/{expense.id}").status_code == 404
     assert client.post_with_csrf(f"/h/river/expenses/{expense.id}/approve").status_code == 404
     assert client.get("/h/lake/contributions/").status_code == 404
+
+
+def test_an_amount_with_a_huge_exponent_is_refused_by_its_field_not_a_server_error(river, client, login_as):
+    host, rowers, admin = river
+    login_as(admin)
+    listed = client.get("/h/river/contributions/?min=1e999999&max=-1E+999999", headers=HTMX)
+    assert listed.status_code == 200 and "“1e999999” is not an amount (ignored)" in text(listed)
+    for path, data in [("/h/river/contributions/new", {"collective": rowers.id, "amount": "1e999999"}),
+                       ("/h/river/expenses/new", {"collective": rowers.id, "payee": "X", "description": "X",
+                                                  "amount": "9E+999999"}),
+                       ("/h/river/funds/add", {"collective": rowers.id, "amount": "1e999999", "description": "X",
+                                               "cleared_on": "2026-11-02"})]:
+        response = client.post_with_csrf(path, data)
+        html = text(response)
+        assert response.status_code == 400, path
+        assert "is too large" in html[html.index('id="amount-error"'):][:200], path

@@ -89,6 +89,10 @@ def register_blueprints(app):
     app.before_request(require_login)
     for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
         app.register_blueprint(bp)
+    from hostadmin.funds.contribution_routes import bp as contributions_bp
+    from hostadmin.funds.expense_routes import bp as expenses_bp
+    for bp in (contributions_bp, expenses_bp):
+        app.register_blueprint(bp)
 
 
 def register_errorhandlers(app):
@@ -114,6 +118,9 @@ def register_cli(app):
         app.cli.add_command(command)
     from hostadmin.funds.cli import COMMANDS as funds_commands
     for command in funds_commands:
+        app.cli.add_command(command)
+    from hostadmin.funds.records_cli import COMMANDS as records_commands
+    for command in records_commands:
         app.cli.add_command(command)
 
 

@@ -52,6 +52,8 @@ def to_minor_units(value, currency):
             raise AmountError("is not a number") from None
     if not value.is_finite():
         raise AmountError("is not a number")
+    if value.adjusted() > 20:  # far beyond MAX_MINOR_UNITS; scaling "1e999999" would overflow the context
+        raise AmountError("is too large")
     digits = minor_digits(currency)
     scaled = value.scaleb(digits)
     if scaled != scaled.to_integral_value():

@@ -1,6 +1,6 @@
 """Hosts, accounts, orders, expenses and the immutable ledger."""
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,8 +32,10 @@ class OrderStatus(str, enum.Enum):
 
 
 class ExpenseStatus(str, enum.Enum):
-    APPROVED = "APPROVED"
+    PENDING = "PENDING"      # recorded, awaiting approval
+    APPROVED = "APPROVED"    # may be paid (and linked to a bank line in triage)
     PAID = "PAID"
+    REJECTED = "REJECTED"
 
 
 class EntryType(str, enum.Enum):
@@ -123,7 +125,7 @@ class Order(db.Model):
 
 
 class Expense(db.Model):
-    """Money a collective pays out: approved, then paid."""
+    """Money a collective pays out: recorded (PENDING), approved, then paid; or rejected."""
 
     __tablename__ = "expenses"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
@@ -139,6 +141,8 @@ class Expense(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    incurred_on: Mapped[date | None] = mapped_column()
+    reject_reason: Mapped[str | None] = mapped_column(Text)
 
     collective = relationship("Account", foreign_keys=[collective_id])
     payee = relationship("Account", foreign_keys=[payee_id])

@@ -1,0 +1,143 @@
+"""Expenses pages: the host-wide list, a page per expense, record, approve, mark paid, reject."""
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from hostadmin.auth.access import host_blueprint, is_admin, role_required
+from hostadmin.extensions import db
+from hostadmin.funds import cleared, collectives, expenses
+from hostadmin.funds.contribution_routes import picker
+from hostadmin.funds.forms import FormError
+from hostadmin.funds.record_forms import ExpenseForm, PayForm, RejectForm
+from hostadmin.funds.records import Filters, RecordError
+from hostadmin.funds.views import amount_of, cleared_at_of, load_or_404, sentence, show_error, wants_fragment
+from hostadmin.ledger.models import Account, AccountKind, Expense
+
+bp = host_blueprint("expenses", __name__, url_prefix="/expenses")
+LIST = "funds/expenses.html"
+PAGE = "funds/expense.html"
+
+
+@bp.after_request
+def vary_on_htmx(response):
+    """Lists and their fragments share URLs: caches must keep them apart."""
+    if "HX-Request" not in response.headers.get("Vary", ""):
+        response.headers.add("Vary", "HX-Request")
+    return response
+
+
+@bp.get("/")
+def index():
+    """Every expense of the host, filtered (kept in the URL), newest first, keyset pages."""
+    filters = Filters.from_args(request.args, expenses.STATUSES, g.host.currency)
+    after = request.args.get("after", "") if request.args.get("after", "").isdigit() else None
+    found, cursor = expenses.page(g.host, filters, after)
+    args = filters.to_args(g.host.currency)
+    context = {"filters": filters, "expenses": found, "statuses": expenses.STATUSES, "words": expenses.STATUS_WORDS,
+               "collectives": collectives.collectives_of(g.host), "currency": g.host.currency,
+               "is_admin": is_admin(),
+               "more_url": url_for("expenses.index", after=cursor, **args) if cursor else None}
+    if wants_fragment():
+        return render_block(LIST, "rows" if after else "results", **context)
+    return render_template(LIST, **context)
+
+
+@bp.get("/payees")
+def payees():
+    """Search-as-you-type: the payees whose name contains what was typed (htmx fragment)."""
+    return picker("payee", AccountKind.PAYEE)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("ADMIN")
+def new():
+    """Record an expense; it waits for approval."""
+    form = ExpenseForm(collective=_int(request.args.get("collective")))
+    form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
+    form.amount.label.text = f"Amount ({g.host.currency})"
+    form.incurred_on.render_kw = {"max": cleared.today(g.host).isoformat()}
+    if request.method == "GET":
+        form.incurred_on.data = cleared.today(g.host)
+    if not form.validate_on_submit():
+        return _new_page(form, 400 if request.method == "POST" else 200)
+    try:
+        expense = expenses.record_expense(
+            g.host, current_user, collective=db.session.get(Account, form.collective.data),
+            payee_name=form.payee.data, amount=amount_of(form), description=form.description.data,
+            incurred_on=form.incurred_on.data)
+    except (FormError, RecordError) as error:
+        show_error(form, error, {"collective", "payee", "amount", "description", "incurred_on"}, "amount")
+        return _new_page(form, 400)
+    flash(f"Recorded expense #{expense.id}: it waits for approval.", "success")
+    return redirect(url_for("expenses.show", expense_id=expense.id))
+
+
+@bp.get("/<int:expense_id>")
+def show(expense_id):
+    """An expense: its status, ledger group and bank line; approve, pay or reject it."""
+    return _page(load_or_404(Expense, expense_id))
+
+
+@bp.post("/<int:expense_id>/approve")
+def approve(expense_id):
+    """Approve an expense awaiting approval."""
+    expense = load_or_404(Expense, expense_id)
+    try:
+        expenses.approve(g.host, current_user, expense.id)
+    except RecordError as error:
+        flash(sentence(error), "error")
+        return redirect(url_for("expenses.show", expense_id=expense.id))
+    flash(f"Expense #{expense.id} approved: it can now be paid.", "success")
+    return redirect(url_for("expenses.show", expense_id=expense.id))
+
+
+@bp.post("/<int:expense_id>/pay")
+def pay(expense_id):
+    """Mark an approved expense paid on the date the money left the account."""
+    expense = load_or_404(Expense, expense_id)
+    form = PayForm()
+    if not form.validate_on_submit():
+        return _page(expense, pay_form=form, status=400)
+    try:
+        expenses.mark_paid(g.host, current_user, expense.id, cleared_at=cleared_at_of(form))
+    except (FormError, RecordError) as error:
+        db.session.refresh(expense)
+        show_error(form, error, {"cleared_on"}, "cleared_on")
+        return _page(expense, pay_form=form, status=400)
+    flash(f"Expense #{expense.id} paid, cleared {form.cleared_on.data.isoformat()}.", "success")
+    return redirect(url_for("expenses.show", expense_id=expense.id))
+
+
+@bp.post("/<int:expense_id>/reject")
+def reject(expense_id):
+    """Reject an expense that is not paid, with a reason."""
+    expense = load_or_404(Expense, expense_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _page(expense, reject_form=form, status=400)
+    try:
+        expenses.reject(g.host, current_user, expense.id, reason=form.reason.data)
+    except RecordError as error:
+        db.session.refresh(expense)
+        form.reason.errors.append(sentence(error))
+        return _page(expense, reject_form=form, status=400)
+    flash(f"Expense #{expense.id} rejected.", "success")
+    return redirect(url_for("expenses.show", expense_id=expense.id))
+
+
+def _page(expense, pay_form=None, reject_form=None, status=200):
+    if pay_form is None:
+        pay_form = PayForm(formdata=None)
+        pay_form.cleared_on.data = cleared.today(g.host)
+    pay_form.cleared_on.render_kw = {"max": cleared.today(g.host).isoformat()}
+    return render_template(PAGE, expense=expense, pay_form=pay_form, reject_form=reject_form or RejectForm(formdata=None),
+                           words=expenses.STATUS_WORDS, is_admin=is_admin(),
+                           **expenses.details(g.host, expense)), status
+
+
+def _new_page(form, status):
+    return render_template("funds/expense_new.html", form=form), status
+
+
+def _int(text):
+    return int(text) if (text or "").isdigit() and int(text) <= 2**31 - 1 else None

@@ -1,7 +1,6 @@
 """What contributions and expenses share: list filters kept in the URL, keyset pages, parties, history."""
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select, update
 
@@ -10,7 +9,8 @@ from hostadmin.funds import cleared
 from hostadmin.imports.models import ImportRow
 from hostadmin.ledger import accounts as ledger_accounts
 from hostadmin.ledger.models import Account, AccountKind, LedgerTransaction
-from hostadmin.money import AmountError, major_units, to_minor_units
+from hostadmin.money import AmountError, major_units, parse_amount
+from hostadmin.params import parse_id
 from hostadmin.text import clean_line
 
 PAGE_SIZE = 50
@@ -44,15 +44,15 @@ class Filters:
         status = clean_line(args.get("status") or "", 20).strip().upper()
         values["status"] = status if status in statuses else ""
         collective = str(args.get("collective") or "").strip()
-        values["collective"] = int(collective) if collective.isdigit() and 0 < int(collective) < 2**31 else None
+        values["collective"] = parse_id(collective)
         values["party"] = clean_line(args.get("party") or "", 100).strip()
         for name, key in (("min_amount", "min"), ("max_amount", "max")):
             text = clean_line(args.get(key) or "", 40).strip()
             if text:
                 try:
-                    values[name] = to_minor_units(Decimal(text.replace(",", "")), currency)
-                except (InvalidOperation, AmountError):
-                    errors.append(f"“{text}” is not an amount")
+                    values[name] = abs(parse_amount(text, currency))
+                except AmountError as error:
+                    errors.append(str(error))
         for name, key in (("date_from", "from"), ("date_to", "to")):
             text = clean_line(args.get(key) or "", 40).strip()
             if text:

@@ -51,7 +51,7 @@ def test_contributions_list_filters_in_the_url_htmx_results_and_show_more(river,
     results = client.get(f"/h/river/contributions/?party=ann&collective={choir.id}", headers=HTMX)
     assert text(results).lstrip().startswith('<div id="results">')
     assert text(results).count("<tr data-order=") == 1 and f"#{made[7].id}<" in text(results)
-    reloaded = text(client.get(f"/h/river/contributions/?party=ann&min=10.10&status=PENDING"))
+    reloaded = text(client.get("/h/river/contributions/?party=ann&min=10.10&status=PENDING"))
     assert 'value="ann"' in reloaded and 'value="10.10"' in reloaded and '<option value="PENDING" selected>' in reloaded
     bad = text(client.get("/h/river/contributions/?min=abc&from=never&after=\x00", headers=HTMX))
     assert "“abc” is not an amount (ignored)" in bad and "“never” is not a date (YYYY-MM-DD) (ignored)" in bad
@@ -153,7 +153,7 @@ def test_contribution_page_shows_history_reversal_and_bank_line(river, client, l
     assert f"replaced by #{corrected.id}" in html and "Reversal (edit)" in html and html.count("ledger-group") == 2
     assert f'href="/h/river/contributions/{corrected.id}"' in html
     linked = text(client.get(f"/h/river/contributions/{expected.id}"))
-    assert f"Bank line <a" in linked and "Transfer from Ann" in linked and "cleared 2026-11-09" in linked
+    assert "Bank line <a" in linked and "Transfer from Ann" in linked and "cleared 2026-11-09" in linked
     assert client.get("/h/river/contributions/99999999999").status_code == 404
 
 

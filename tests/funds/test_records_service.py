@@ -149,7 +149,8 @@ def test_contribution_filters_and_keyset_pages(river):
     assert [o.id for o in contributions.page(host, by_date)[0]] == [made[0].id]
     junk = Filters.from_args({"min": "1.001", "from": "soon", "status": "NOPE", "collective": "x"},
                              contributions.STATUSES, "USD")
-    assert junk.errors == ("“1.001” is not an amount", "“soon” is not a date (YYYY-MM-DD)")
+    assert junk.errors == ("“1.001” has too many decimals: USD amounts have at most 2 decimals",
+                           "“soon” is not a date (YYYY-MM-DD)")
     assert junk.to_args("USD") == {}
     assert Filters.from_args(args, contributions.STATUSES, "USD").to_args("USD") == {
         "status": "PENDING", "collective": str(rowers.id), "party": "ann", "min": "1.00", "max": "20.00"}

@@ -89,7 +89,8 @@ def page_urls(world):
     imp, csv = world["plaid_imp"], world["csv"]
     pages = ["/h/river/", "/h/river/connections/", f"/h/river/connections/{world['item'].id}",
              "/h/river/imports/",
-             "/h/river/imports/assignments", f"/h/river/imports/{csv.id}/upload", "/h/river/webhooks/"]
+             "/h/river/imports/assignments", f"/h/river/imports/{csv.id}/upload", "/h/river/webhooks/",
+             f"/h/river/collectives/{world['rowers'].slug}", "/h/river/funds/add"]
     for status in ("PENDING", "LINKED", "IGNORED", "REVIEW", "ALL"):
         pages += [f"/h/river/imports/rows?status={status}", f"/h/river/imports/{imp.id}/rows?status={status}"]
     return pages

@@ -31,7 +31,8 @@ def test_bad_numbers_in_urls_forms_and_cursors_are_4xx_or_ignored(app, db, clien
     assert client.get("/h/river/imports/row/٣").status_code == 404
     assert client.get("/h/river/connections/12345678901234567890").status_code == 404
     page = client.get("/h/river/imports/rows?status=ALL&max=99999999999999999999&account=²&after=1~²")
-    assert page.status_code == 200 and "is too large (ignored)" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "is too large" in page.get_data(as_text=True)
+    assert "(ignored)" in page.get_data(as_text=True)
     assert f'id="row-{row.id}"' in page.get_data(as_text=True)
     bulk = client.post_with_csrf("/h/river/imports/bulk", {"action": "ignore", "row": ["²", "٣"]}, htmx=True)
     assert bulk.status_code == 422 and "Select some rows first." in bulk.get_data(as_text=True)

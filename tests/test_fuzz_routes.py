@@ -111,11 +111,18 @@ def build_world(app, plaid_client):
     theirs = make_import_row(make_import(lake, "Lake checking"), description="Lake deposit")
     db.session.commit()
     plaid_imp = db.session.query(TransactionsImport).filter_by(plaid_item_id=item.id).one()
+    from hostadmin.funds import contributions, expenses
+    expected = contributions.create_expected(river, admin, collective=rowers, amount=4000, contributor_name="Ada",
+                                             description="Pledge")
+    expense = expenses.record_expense(river, admin, collective=rowers, payee_name="Oars Ltd", amount=2500,
+                                      description="Oars")
+    db.session.commit()
     client = app.test_client()
     assert client.login(admin.email, PASSWORD).status_code == 302
     return {"client": client, "admin": admin, "item": item, "doomed": doomed, "rows": rows, "linked": deposit,
             "csv": csv_imp, "plaid_imp": plaid_imp, "theirs": theirs, "rowers": rowers, "ada": ada,
-            "bank_account": item.accounts[0], "csrf": client.csrf_token("/h/river/")}
+            "bank_account": item.accounts[0], "csrf": client.csrf_token("/h/river/"),
+            "expected": expected, "expense": expense}
 
 
 def path_values(world, endpoint):
@@ -123,7 +130,8 @@ def path_values(world, endpoint):
     item = world["doomed"] if endpoint == "banking.disconnect" else world["item"]
     return {"host_slug": "river", "row_id": world["rows"][1].id, "import_id": world["csv"].id,
             "item_id": item.id, "account_id": world["bank_account"].id, "panel": "note",
-            "action": "ignore", "filename": "app.css", "slug": world["rowers"].slug}
+            "action": "ignore", "filename": "app.css", "slug": world["rowers"].slug,
+            "order_id": world["expected"].id, "expense_id": world["expense"].id}
 
 
 def plausible(world):

@@ -10,13 +10,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from hostadmin import money
 from hostadmin.extensions import db
 from hostadmin.funds import cleared, collectives, periods, service
 from hostadmin.funds.checks import ledger_problems
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Host, LedgerTransaction
 from hostadmin.ledger.service import LedgerError
-from hostadmin import money
 from hostadmin.money import AmountError, major_units
 
 periods_cli = AppGroup("periods", help="Close and reopen months.")

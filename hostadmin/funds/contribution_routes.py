@@ -11,6 +11,7 @@ from hostadmin.funds.record_forms import ExpectedContributionForm, ReceiveForm
 from hostadmin.funds.records import Filters, RecordError
 from hostadmin.funds.views import amount_of, cleared_at_of, load_or_404, show_error, wants_fragment
 from hostadmin.ledger.models import Account, AccountKind, Order
+from hostadmin.params import parse_id
 from hostadmin.text import clean_line
 
 bp = host_blueprint("contributions", __name__, url_prefix="/contributions")
@@ -30,7 +31,7 @@ def vary_on_htmx(response):
 def index():
     """Every contribution of the host, filtered (kept in the URL), newest first, keyset pages."""
     filters = Filters.from_args(request.args, contributions.STATUSES, g.host.currency)
-    after = request.args.get("after", "") if request.args.get("after", "").isdigit() else None
+    after = parse_id(request.args.get("after"))
     orders, cursor = contributions.page(g.host, filters, after)
     args = filters.to_args(g.host.currency)
     context = {"filters": filters, "orders": orders, "statuses": contributions.STATUSES,
@@ -52,7 +53,7 @@ def contributors():
 @role_required("ADMIN")
 def new():
     """Record an expected contribution (PENDING)."""
-    form = ExpectedContributionForm(collective=_int(request.args.get("collective")))
+    form = ExpectedContributionForm(collective=parse_id(request.args.get("collective")))
     form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
     form.amount.label.text = f"Amount ({g.host.currency})"
     if not form.validate_on_submit():
@@ -112,6 +113,3 @@ def picker(field, kind):
     return render_template("funds/_party_picker.html", field=field, found=found, exact=exact,
                            typed=text, kind_word=field)
 
-
-def _int(text):
-    return int(text) if (text or "").isdigit() and int(text) <= 2**31 - 1 else None

@@ -12,6 +12,7 @@ from hostadmin.funds.record_forms import ExpenseForm, PayForm, RejectForm
 from hostadmin.funds.records import Filters, RecordError
 from hostadmin.funds.views import amount_of, cleared_at_of, load_or_404, sentence, show_error, wants_fragment
 from hostadmin.ledger.models import Account, AccountKind, Expense
+from hostadmin.params import parse_id
 
 bp = host_blueprint("expenses", __name__, url_prefix="/expenses")
 LIST = "funds/expenses.html"
@@ -30,7 +31,7 @@ def vary_on_htmx(response):
 def index():
     """Every expense of the host, filtered (kept in the URL), newest first, keyset pages."""
     filters = Filters.from_args(request.args, expenses.STATUSES, g.host.currency)
-    after = request.args.get("after", "") if request.args.get("after", "").isdigit() else None
+    after = parse_id(request.args.get("after"))
     found, cursor = expenses.page(g.host, filters, after)
     args = filters.to_args(g.host.currency)
     context = {"filters": filters, "expenses": found, "statuses": expenses.STATUSES, "words": expenses.STATUS_WORDS,
@@ -52,7 +53,7 @@ def payees():
 @role_required("ADMIN")
 def new():
     """Record an expense; it waits for approval."""
-    form = ExpenseForm(collective=_int(request.args.get("collective")))
+    form = ExpenseForm(collective=parse_id(request.args.get("collective")))
     form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
     form.amount.label.text = f"Amount ({g.host.currency})"
     form.incurred_on.render_kw = {"max": cleared.today(g.host).isoformat()}
@@ -138,6 +139,3 @@ def _page(expense, pay_form=None, reject_form=None, status=200):
 def _new_page(form, status):
     return render_template("funds/expense_new.html", form=form), status
 
-
-def _int(text):
-    return int(text) if (text or "").isdigit() and int(text) <= 2**31 - 1 else None

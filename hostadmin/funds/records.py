@@ -105,9 +105,9 @@ def filtered(host, model, query, filters, *, collective_column, party_column):
 
 def keyset_page(model, query, after, size=PAGE_SIZE):
     """(objects, next cursor): newest first by id, after the id `after` (never OFFSET)."""
-    after = str(after or "").strip()
-    if after.isdigit() and int(after) < 2**63:
-        query = query.where(model.id < int(after))
+    after = parse_id(after)
+    if after is not None:
+        query = query.where(model.id < after)
     found = db.session.scalars(query.order_by(model.id.desc()).limit(size + 1)).all()
     return found[:size], (found[size - 1].id if len(found) > size else None)
 

@@ -17,7 +17,13 @@ from hostadmin.ledger import accounts as ledger_accounts
 from hostadmin.ledger import service as ledger
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import (
-    Account, AccountKind, Correction, LedgerTransaction, Order, OrderKind, OrderStatus,
+    Account,
+    AccountKind,
+    Correction,
+    LedgerTransaction,
+    Order,
+    OrderKind,
+    OrderStatus,
 )
 from hostadmin.money import major_units
 from hostadmin.text import clean_line, clean_text

@@ -295,4 +295,4 @@ def test_an_amount_with_a_huge_exponent_is_refused_by_its_field_not_a_server_err
         response = client.post_with_csrf(path, data)
         html = text(response)
         assert response.status_code == 400, path
-        assert "is too large" in html[html.index('id="amount-error"'):][:200], path
+        assert "is not an amount" in html[html.index('id="amount-error"'):][:200], path

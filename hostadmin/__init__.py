@@ -80,6 +80,7 @@ def register_blueprints(app):
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.funds.routes import bp as funds_bp
     from hostadmin.imports.routes import bp as imports_bp
+    from hostadmin.ledger.routes import bp as ledger_bp
     from hostadmin.web import require_login
     from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
@@ -87,6 +88,7 @@ def register_blueprints(app):
     app.before_request(require_login)
     for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(ledger_bp)
 
 
 def register_errorhandlers(app):

@@ -115,6 +115,9 @@ def register_cli(app):
     from hostadmin.funds.cli import COMMANDS as funds_commands
     for command in funds_commands:
         app.cli.add_command(command)
+    from hostadmin.funds.cli import ledger_cli
+    from hostadmin.ledger.backfill import backfill_command
+    ledger_cli.add_command(backfill_command)
 
 
 def register_template_helpers(app):

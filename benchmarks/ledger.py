@@ -46,7 +46,7 @@ FROM (
                || ' ' || md5(n::text) AS description,
            timestamptz '2023-12-01 00:00+00' + make_interval(secs => n::double precision * 94608000 / :groups)
                AS created_at
-    FROM generate_series(1, :groups) AS n
+    FROM generate_series(1::bigint, :groups) AS n
 ) AS g CROSS JOIN (VALUES (1), (2)) AS s(side)
 """
 

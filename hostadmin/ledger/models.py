@@ -164,6 +164,8 @@ class LedgerTransaction(db.Model):
         Index("ix_ledger_transactions_host_created", "host_id", "created_at", "id"),
         Index("ix_ledger_transactions_description_trgm", "description", postgresql_using="gin",
               postgresql_ops={"description": "gin_trgm_ops"}),
+        Index("ix_ledger_transactions_reason_trgm", "reason", postgresql_using="gin",
+              postgresql_ops={"reason": "gin_trgm_ops"}),
         CheckConstraint("type IN ('CREDIT', 'DEBIT')", name="type_valid"),
     )
 

@@ -66,6 +66,8 @@ def upgrade():
         batch_op.create_index('ix_ledger_transactions_host_created', ['host_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_ledger_transactions_description_trgm', ['description'], unique=False,
                               postgresql_using='gin', postgresql_ops={'description': 'gin_trgm_ops'})
+        batch_op.create_index('ix_ledger_transactions_reason_trgm', ['reason'], unique=False,
+                              postgresql_using='gin', postgresql_ops={'reason': 'gin_trgm_ops'})
     if op.get_bind().dialect.name == "postgresql":
         op.execute(LEDGER_IMMUTABLE_FUNCTION)
 
@@ -74,6 +76,8 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(ORIGINAL_FUNCTION)
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_transactions_reason_trgm', postgresql_using='gin',
+                            postgresql_ops={'reason': 'gin_trgm_ops'})
         batch_op.drop_index('ix_ledger_transactions_description_trgm', postgresql_using='gin',
                             postgresql_ops={'description': 'gin_trgm_ops'})
         batch_op.drop_index('ix_ledger_transactions_host_created')

@@ -100,18 +100,42 @@ def main():
 
     url = normalise_database_url(os.environ.get("LEDGER_BENCH_DATABASE_URL", DEFAULT_URL))
     total = int(os.environ.get("LEDGER_BENCH_ROWS", "1000000"))
-    recreate_database(url)
+    keep = os.environ.get("LEDGER_BENCH_KEEP") == "1"  # keep the seeded database for the next run (EXPLAIN)
+    reuse = keep and seeded(url)
+    if not reuse:
+        recreate_database(url)
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
                                   "REDIS_URL": os.environ.get("LEDGER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")})
     try:
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-            ids = seed(db, total)
+            ids = existing(db) if reuse else seed(db, total)
             report(app, db, ids)
             db.session.remove()
             db.engine.dispose()
     finally:
-        drop_database(url)
+        if not keep:
+            drop_database(url)
+
+
+def seeded(url):
+    """True when `url` holds a finished run's data (LEDGER_BENCH_KEEP=1)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return bool(connection.execute(text("SELECT 1 FROM hosts WHERE slug = :s"), {"s": SLUG}).first())
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
+def existing(db):
+    host = db.session.execute(text("SELECT id FROM hosts WHERE slug = :s"), {"s": SLUG}).scalar()
+    return {"host": host, "email": f"{SLUG}@example.org",
+            "collective": db.session.scalar(text("SELECT min(id) FROM accounts WHERE host_id = :h AND kind = "
+                                                 "'COLLECTIVE'"), {"h": host}),
+            "rows": db.session.scalar(text("SELECT count(*) FROM ledger_transactions"))}
 
 
 def seed(db, total):

@@ -225,4 +225,21 @@ def report(app, db, ids):
     for label, call in figures:
         first, median = timed(call)
         print(f"{label:52} {first:9.1f} {median:10.1f}", flush=True)
-    print(f"(ledger rows {ids['rows']:,}; collective-1 has {own_rows:,}; date {date.today()})")
+    # The database's share: the page's queries alone (keyset page, reversal links, names, group sizes).
+    from hostadmin.ledger import queries
+    from hostadmin.ledger.filters import LedgerFilters
+    from hostadmin.ledger.models import Account, Host
+    host, account = db.session.get(Host, ids["host"]), db.session.get(Account, ids["collective"])
+    plain = LedgerFilters(currency="USD")
+    for label, call in [
+        ("queries only: host ledger, first page", lambda: queries.page_of_rows(host, plain)),
+        ("queries only: host ledger, deep page",
+         lambda: queries.page_of_rows(host, plain, after=deep.replace("%2B", "+"))),
+        ("queries only: collective, first page", lambda: queries.page_of_rows(host, plain, account=account)),
+        ("queries only: collective, deep page",
+         lambda: queries.page_of_rows(host, plain, account=account, after=deep_own.replace("%2B", "+"))),
+    ]:
+        first, median = timed(call)
+        print(f"{label:52} {first:9.1f} {median:10.1f}", flush=True)
+    print(f"(ledger rows {ids['rows']:,}; collective-1 has {own_rows:,}; date {date.today()}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

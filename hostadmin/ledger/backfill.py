@@ -34,7 +34,7 @@ class BackfillResult:
     dry_run: bool
     groups: Counter = field(default_factory=Counter)
     rows: Counter = field(default_factory=Counter)
-    skipped: list = field(default_factory=list)  # group ids whose rows already disagree
+    skipped: list = field(default_factory=list)  # (group id, why) of groups left as they are
 
     def lines(self):
         """The command's report, one line per source used."""
@@ -46,7 +46,7 @@ class BackfillResult:
             if self.groups[source]:
                 lines.append(f"  {source}: {self.groups[source]} group{'s' * (self.groups[source] != 1)} "
                              f"({self.rows[source]} row{'s' * (self.rows[source] != 1)})")
-        lines += [f"  skipped group {group}: its rows carry different cleared_at already" for group in self.skipped]
+        lines += [f"  skipped group {group}: {why}" for group, why in self.skipped]
         return lines
 
 
@@ -110,7 +110,7 @@ def _choose(batch, chosen, result):
     for group in batch:
         host = hosts[group.host_id]
         if group.dated and group.earliest != group.latest:
-            result.skipped.append(group.group_id)
+            result.skipped.append((group.group_id, "its rows already carry different cleared_at"))
             continue
         original = reversed_groups.get(group.group_id)
         if group.dated:
@@ -127,6 +127,9 @@ def _choose(batch, chosen, result):
             value, source = group.created_at, "created_at"
         months = {cleared.month_of(host, value), cleared.month_of(host, group.created_at)}
         if len(months) > 1 and months & closed.get(host.id, set()):
+            if group.dated:  # its other rows' date cannot change: leave the group for after a reopening
+                result.skipped.append((group.group_id, "its other rows' date would change a closed month"))
+                continue
             value, source = group.created_at, "created_at (date fell in a closed month)"
         chosen[group.group_id] = value
         result.groups[source] += 1

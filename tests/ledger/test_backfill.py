@@ -196,3 +196,29 @@ def test_the_postgres_trigger_lets_only_the_backfill_change_through(pg_legacy):
     assert "immutable" in refused("UPDATE ledger_transactions SET cleared_at = :day WHERE group_id = :g",
                                   backfill=True)
     assert cleared_of(legacy["plain"]) == {moment(11, 15, 10)}
+
+
+def test_a_group_whose_own_date_lies_in_a_closed_month_waits_for_the_month_to_reopen(any_app, cli):
+    host = make_host(slug="lake")
+    admin = make_user(host)
+    rowers, giver = make_collective(host), make_contributor(host)
+    legacy_inserts_allowed()
+    group_id, _ = insert_legacy_group(host, rowers, giver, 400, created_at=moment(11, 15), cleared_at=moment(10, 9))
+    legacy_inserts_done()
+    periods.close_month(host, admin, "2026-10")
+
+    held = cli("ledger", "backfill-cleared-at")
+
+    assert held.exit_code == 0, held.output
+    assert held.stdout.splitlines() == [
+        "Back-filled cleared_at on 0 groups (0 rows)",
+        f"  skipped group {group_id}: its other rows' date would change a closed month"]
+    db.session.expire_all()
+    assert null_rows() == 1
+
+    periods.reopen_month(host, admin, "2026-10", reason="Back-fill of an old entry")
+    done = cli("ledger", "backfill-cleared-at")
+
+    assert done.stdout.splitlines()[1:] == ["  rest of its group: 1 group (1 row)"]
+    db.session.expire_all()
+    assert cleared_of(group_id) == {moment(10, 9)} and ledger_problems() == []

@@ -155,8 +155,7 @@ def group_summary(page):
     reversed_by = {r.group_id for r in page.reversed_by.values()}
     return {"group_id": first.group_id, "order_id": first.order_id, "expense_id": first.expense_id,
             "reason": first.reason, "correction": first.correction,
-            "reverses": sorted(reverses), "reversed_by": sorted(reversed_by),
-            "total": sum(r.amount for r in page.rows if r.amount > 0)}
+            "reverses": sorted(reverses), "reversed_by": sorted(reversed_by)}
 
 
 def collective_choices(host):

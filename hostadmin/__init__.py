@@ -82,6 +82,7 @@ def register_blueprints(app):
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.funds.routes import bp as funds_bp
     from hostadmin.imports.routes import bp as imports_bp
+    from hostadmin.ledger.routes import bp as ledger_bp
     from hostadmin.web import require_login
     from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
@@ -93,6 +94,7 @@ def register_blueprints(app):
     from hostadmin.funds.expense_routes import bp as expenses_bp
     for bp in (contributions_bp, expenses_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(ledger_bp)
 
 
 def register_errorhandlers(app):
@@ -122,6 +124,9 @@ def register_cli(app):
     from hostadmin.funds.records_cli import COMMANDS as records_commands
     for command in records_commands:
         app.cli.add_command(command)
+    from hostadmin.funds.cli import ledger_cli
+    from hostadmin.ledger.backfill import backfill_command
+    ledger_cli.add_command(backfill_command)
 
 
 def register_template_helpers(app):

@@ -62,10 +62,3 @@ def collectives_of(host):
     return db.session.scalars(select(Account).where(
         Account.host_id == host.id, Account.kind == AccountKind.COLLECTIVE.value).order_by(Account.name)).all()
 
-
-def ledger_rows(host, collective, limit=200):
-    """The collective's latest ledger rows, newest effective date first (with their counterparties)."""
-    row = LedgerTransaction
-    return db.session.scalars(select(row).where(row.host_id == host.id, row.account_id == collective.id)
-                              .order_by(func.coalesce(row.cleared_at, row.created_at).desc(), row.id.desc())
-                              .limit(limit)).all()

@@ -7,6 +7,7 @@ from hostadmin.auth.access import SLUG_RE, host_blueprint, is_admin, role_requir
 from hostadmin.extensions import db
 from hostadmin.funds import cleared, collectives, service
 from hostadmin.funds.forms import AddFundsForm, FormError, bps_to_percent, minor_units, percent_to_bps
+from hostadmin.ledger import queries as ledger_queries, views as ledger_views
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Account
 from hostadmin.ledger.service import LedgerError
@@ -32,19 +33,30 @@ def collective(slug):
         account = collectives.collective_by_slug(g.host, slug)
     except ValidationError:
         abort(404)
-    at, at_error = None, None
-    if request.args.get("at"):
-        try:
-            at = _date(request.args["at"])
-        except ValueError:
-            at_error = "Give a date as YYYY-MM-DD."
-    context = {"collective": account, "at": at, "at_error": at_error,
-               "today": cleared.today(g.host),
-               "balance_today": _balance(account, None),
-               "balance_at": _balance(account, at) if at else None,
-               "rows": collectives.ledger_rows(g.host, account), "is_admin": is_admin()}
-    if request.htmx and not request.htmx.history_restore_request:
-        return render_block("funds/collective.html", "balance_at", **context)
+    fragment = ledger_views.wants_fragment()
+    # An htmx request swaps either the balance at a date or the ledger list: compute only that part.
+    ledger_part = fragment and request.htmx.target in ("ledger-results", "ledger-more")
+    context = {"collective": account, "is_admin": is_admin()}
+    if not ledger_part:
+        at, at_error = None, None
+        if request.args.get("at"):
+            try:
+                at = _date(request.args["at"])
+            except ValueError:
+                at_error = "Give a date as YYYY-MM-DD."
+        context.update({"at": at, "at_error": at_error, "today": cleared.today(g.host),
+                        "balance_today": _balance(account, None),
+                        "balance_at": _balance(account, at) if at else None})
+        if fragment:
+            return render_block("funds/collective.html", "balance_at", **context)
+    # The ledger list: the same filters, pages and fragments as the host's ledger, for this account.
+    filters, after = ledger_views.parse_filters(g.host), request.args.get("after")
+    page = ledger_queries.page_of_rows(g.host, filters, account=account, after=after)
+    context.update(ledger_views.list_context(
+        g.host, filters, page, list_url=url_for("funds.collective", slug=slug), account=account,
+        keep={"at": request.args.get("at", "")}))
+    if ledger_part:
+        return render_template("ledger/_rows.html" if after else "ledger/_results.html", **context)
     return render_template("funds/collective.html", **context)
 
 

@@ -23,10 +23,27 @@ def _refuse_ledger_changes(session, flush_context, instances):
             raise LedgerImmutableError("ledger rows are never updated; record a reversal instead")
 
 
+# The one exception, for `flask ledger backfill-cleared-at` only (hostadmin.ledger.backfill): an UPDATE
+# carrying this execution option that sets nothing but cleared_at (the PostgreSQL trigger then checks
+# that it goes from NULL to a value and that no other column changes).
+BACKFILL_OPTION = "ledger_cleared_at_backfill"
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_ledger_changes(state):
     if not (state.is_update or state.is_delete):
         return
-    for mapper in state.all_mappers:
-        if mapper.class_ is LedgerTransaction:
-            raise LedgerImmutableError("ledger rows are never updated or deleted")
+    # A Core update(table) has no mapper: look at the statement's table as well.
+    on_ledger = getattr(state.statement, "table", None) is LedgerTransaction.__table__ or any(
+        mapper.class_ is LedgerTransaction for mapper in state.all_mappers)
+    if not on_ledger:
+        return
+    if state.is_update and state.execution_options.get(BACKFILL_OPTION) and _sets_only_cleared_at(state.statement):
+        return
+    raise LedgerImmutableError("ledger rows are never updated or deleted")
+
+
+def _sets_only_cleared_at(statement):
+    values = getattr(statement, "_values", None) or {}
+    return not getattr(statement, "_ordered_values", None) and \
+        {getattr(column, "key", column) for column in values} == {"cleared_at"}

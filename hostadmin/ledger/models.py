@@ -2,7 +2,9 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hostadmin.clock import utcnow
@@ -158,6 +160,16 @@ class LedgerTransaction(db.Model):
     __tablename__ = "ledger_transactions"
     __table_args__ = (
         Index("ix_ledger_transactions_account_effective", "account_id", "cleared_at"),
+        # Ledger lists (migration 0005_h12): keyset pages by effective date (cleared_at, else
+        # created_at) per host and per account, recorded-date ranges, trigram text search on PostgreSQL.
+        Index("ix_ledger_transactions_host_effective", "host_id", text("coalesce(cleared_at, created_at)"), "id"),
+        Index("ix_ledger_transactions_account_effective_id", "account_id",
+              text("coalesce(cleared_at, created_at)"), "id"),
+        Index("ix_ledger_transactions_host_created", "host_id", "created_at", "id"),
+        Index("ix_ledger_transactions_description_trgm", "description", postgresql_using="gin",
+              postgresql_ops={"description": "gin_trgm_ops"}),
+        Index("ix_ledger_transactions_reason_trgm", "reason", postgresql_using="gin",
+              postgresql_ops={"reason": "gin_trgm_ops"}),
         CheckConstraint("type IN ('CREDIT', 'DEBIT')", name="type_valid"),
     )
 

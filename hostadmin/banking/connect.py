@@ -16,6 +16,7 @@ from hostadmin.banking.apply import bank_account_from_plaid
 from hostadmin.banking.crypto import encrypt_token
 from hostadmin.banking.models import BankAccount, ItemStatus, PlaidItem
 from hostadmin.banking.plaid_client import timeout
+from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports.models import TransactionsImport
 from hostadmin.text import clean_line
@@ -60,7 +61,9 @@ def exchange_and_store(host, client, public_token, user=None):
     db.session.add(item)
     db.session.flush()
     for plaid_account in accounts_response.accounts:
-        db.session.add(bank_account_from_plaid(item, plaid_account))
+        account = bank_account_from_plaid(item, plaid_account)
+        account.reviewed_at = utcnow()  # chosen in Link by the admin who connected
+        db.session.add(account)
     db.session.add(TransactionsImport(host_id=host.id, source="PLAID", name=item.display_name,
                                       plaid_item_id=item.id))
     db.session.commit()

@@ -77,6 +77,8 @@ class BankAccount(db.Model):
     # The collective that deposits on this account usually belong to (triage default).
     default_collective_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When an admin decided whether this account is imported; None = new, not decided (not synced).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     item = relationship("PlaidItem", back_populates="accounts")
 

@@ -171,6 +171,15 @@ class Emulator(TransactionOps):
                                  item["days_requested"])
         self.changed(item_id)
 
+    def unshare_accounts(self, item_id: str, account_ids: list[str]) -> None:
+        """Stop sharing accounts (deselected in update-mode account selection)."""
+        if not account_ids:
+            return
+        self.item(item_id)
+        with self.store.write() as conn:
+            conn.executemany("UPDATE accounts SET shared=0 WHERE item_id=? AND account_id=?",
+                             [(item_id, a) for a in account_ids])
+
     def reset_login(self, item_id: str) -> None:
         """Put the Item into ITEM_LOGIN_REQUIRED and send ITEM:ERROR."""
         self.item(item_id)

@@ -46,13 +46,14 @@ def complete():
     body = request.get_json(silent=True) or {}
     try:
         result = complete_session(body.get("link_token", ""), body.get("institution_id"),
-                                  body.get("accounts") or [])
+                                  body.get("accounts") or [], body.get("deselected") or [])
     except PlaidAPIError as exc:
         return error_response(exc)
     return json_response(result)
 
 
-def complete_session(link_token: str, institution_id: str | None, selected: list) -> dict:
+def complete_session(link_token: str, institution_id: str | None, selected: list,
+                     deselected: list = ()) -> dict:
     """Create the Item (or apply update mode) for a Link session; return onSuccess arguments."""
     em = emulator()
     session = em.link_session(link_token)
@@ -62,6 +63,8 @@ def complete_session(link_token: str, institution_id: str | None, selected: list
         if session["account_selection_enabled"]:
             shared = {a["account_id"] for a in em.accounts(item_id)}
             em.share_accounts(item_id, [a for a in selected if a not in shared])
+            # Unticking a shared account in account selection stops sharing it (Plaid's update mode).
+            em.unshare_accounts(item_id, [a for a in deselected if a in shared])
     else:
         if institution_id not in institutions.INSTITUTIONS:
             raise PlaidAPIError("INVALID_INSTITUTION")

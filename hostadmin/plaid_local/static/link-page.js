@@ -18,15 +18,16 @@
   if (!form) { return; }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var chosen = [];
-    document.querySelectorAll("input[name=account]:checked:not(:disabled)").forEach(function (el) {
-      chosen.push(el.value);
+    var chosen = [], deselected = [];
+    document.querySelectorAll("input[name=account]:not(:disabled)").forEach(function (el) {
+      if (el.checked && el.dataset.shared === undefined) { chosen.push(el.value); }
+      if (!el.checked && el.dataset.shared !== undefined) { deselected.push(el.value); }
     });
     var institution = document.querySelector("input[name=institution]:checked");
     fetch(form.dataset.completeUrl, {
       method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({link_token: form.dataset.token, institution_id: institution && institution.value,
-                            accounts: chosen})
+                            accounts: chosen, deselected: deselected})
     }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
       .then(function (res) {
         if (!res[0]) { document.getElementById("result").textContent = res[1].error_message; return; }

@@ -210,3 +210,21 @@ def test_an_account_another_connection_syncs_is_shown_and_cannot_be_selected(pla
     save(web, other, [copy])
     db.session.expire_all()
     assert not copy.synced
+
+
+def test_accountants_see_the_accounts_page_read_only_and_cannot_choose(item, client, login_as, host):
+    accountant = make_user(host, Role.ACCOUNTANT)
+    db.session.commit()
+    web = login_as(accountant)
+    page = web.get(f"/h/river/connections/{item.id}/accounts").get_data(as_text=True)
+    assert 'id="save-accounts"' not in page and re.search(r'id="sync-\d+"[^>]*\bdisabled', page, re.S)
+    assert web.post_with_csrf(f"/h/river/connections/{item.id}/accounts", data={"sync": "1"}).status_code == 403
+    assert web.post_with_csrf(f"/h/river/connections/{item.id}/accounts/dismiss").status_code == 403
+
+
+def test_arbitrary_text_in_the_accounts_form_is_ignored_not_an_error(item, web):
+    response = web.post_with_csrf(f"/h/river/connections/{item.id}/accounts", data={
+        "sync": ["x\u0000", "99999999999999999999", "-1"], "collective-abc": "1", "collective-1": "\u0007"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not any(a.synced for a in db.session.get(PlaidItem, item.id).accounts)

@@ -50,6 +50,8 @@ class PlaidItem(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A disconnected connection the host removed from the Connections list (its import and rows stay).
+    removed_from_list_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     accounts = relationship("BankAccount", back_populates="item", order_by="BankAccount.id")
 

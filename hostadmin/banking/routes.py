@@ -156,6 +156,19 @@ def _int(value):
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
+@bp.post("/<int:item_id>/remove")
+def remove(item_id):
+    """Remove a disconnected connection from the list (its import keeps every row)."""
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    try:
+        service.remove_from_list(g.host, current_user, plaid_item)
+    except service.ConnectError as error:
+        flash(str(error), "error")
+        return redirect(url_for("banking.item", item_id=item_id))
+    flash(f"{plaid_item.display_name} removed from the list. Its rows stay in Imports.", "success")
+    return redirect(url_for("banking.connections"))
+
+
 def _queue_sync(plaid_item, trigger, message):
     try:
         outcome = request_sync(plaid_item, trigger=trigger)

@@ -45,7 +45,9 @@ def create_link_token(client, host, user, purpose=CONNECT, item=None):
     try:
         response = client.link_token_create(LinkTokenCreateRequest(**fields), _request_timeout=timeout())
     except plaid.ApiException as exc:
-        raise ConnectError(f"Plaid could not start Link: {plaid_error(exc)[2]}") from None
+        raise ConnectError(f"Plaid could not start Link: {plaid_error(exc)[2]} Try again in a minute.") from None
+    except Exception:  # noqa: BLE001 (timeouts, refused connections, malformed answers: urllib3/plaid types)
+        raise ConnectError("Plaid did not answer in time, so Link could not start. Try again in a minute.") from None
     now = utcnow()
     db.session.add(LinkTokenGrant(link_token=response.link_token, host_id=host.id, user_id=user.id,
                                   item_id=item.id if item else None, purpose=purpose,
@@ -85,10 +87,20 @@ def complete_connect(client, host, user, link_token, public_token):
     return item
 
 
+NEEDS_LOGIN = (ItemStatus.LOGIN_REQUIRED.value, ItemStatus.PENDING_EXPIRATION.value,
+               ItemStatus.PENDING_DISCONNECT.value, ItemStatus.ERROR.value)
+
+
 def complete_update(host, user, item, link_token, purpose):
     """Update-mode Link finished (no exchange needed: the access token does not change)."""
     redeem_grant(host, user, link_token, purpose, item=item)
-    audit(host, user, f"plaid_item.{purpose.lower()}", item)
+    before = item.status
+    if purpose == RECONNECT and item.status in NEEDS_LOGIN:
+        # Link succeeding is the login repaired: the page shows one state, not "reconnected" and
+        # "needs attention" side by side until a sync finishes. A failing sync sets it again.
+        item.status, item.error_code, item.error_message = ItemStatus.HEALTHY.value, None, None
+        item.status_changed_at = utcnow()
+    audit(host, user, f"plaid_item.{purpose.lower()}", item, before={"status": before}, after={"status": item.status})
     db.session.commit()
 
 
@@ -112,9 +124,20 @@ def disconnect(client, host, user, item):
     db.session.commit()
 
 
+def remove_from_list(host, user, item):
+    """Take a disconnected connection off the Connections list; its import, rows and runs stay."""
+    if item.status != ItemStatus.DISCONNECTED.value:
+        raise ConnectError("Disconnect the bank before removing it from the list.")
+    if item.removed_from_list_at is None:
+        item.removed_from_list_at = utcnow()
+        audit(host, user, "plaid_item.remove_from_list", item, after={"removed_from_list_at": True})
+    db.session.commit()
+
+
 def items_of(host):
-    """The host's connections, connected ones first, newest first."""
-    items = db.session.scalars(select(PlaidItem).where(PlaidItem.host_id == host.id)
+    """The host's connections still on the list, connected ones first, newest first."""
+    items = db.session.scalars(select(PlaidItem).where(PlaidItem.host_id == host.id,
+                                                       PlaidItem.removed_from_list_at.is_(None))
                                .order_by(PlaidItem.id.desc())).all()
     return sorted(items, key=lambda i: i.status == ItemStatus.DISCONNECTED.value)
 

@@ -6,9 +6,16 @@
   function csrfToken() {
     return document.querySelector('meta[name="csrf-token"]').content;
   }
-  function showError(message) {
+  function showError(message, button) {
     var box = document.getElementById("plaid-link-error");
-    box.textContent = message;
+    box.textContent = message + " ";
+    if (button) {
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.textContent = "Try again";
+      retry.addEventListener("click", function () { box.hidden = true; openLink(button); });
+      box.appendChild(retry);
+    }
     box.hidden = false;
   }
   async function openLink(button) {
@@ -23,8 +30,9 @@
         method: "POST", body: body, credentials: "same-origin",
         headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}
       });
-      var data = await response.json();
-      if (!response.ok) { throw new Error(data.error || "Could not start Plaid Link."); }
+      var data = {};
+      try { data = await response.json(); } catch (ignored) { data = {}; }
+      if (!response.ok) { throw new Error(data.error || "Plaid Link could not start. Try again in a minute."); }
       var handler = window.Plaid.create({
         token: data.link_token,
         onSuccess: function (publicToken) {
@@ -43,7 +51,7 @@
       handler.open();
     } catch (error) {
       button.disabled = false;
-      showError(error.message);
+      showError(error.message, button);
     }
   }
   document.addEventListener("click", function (event) {

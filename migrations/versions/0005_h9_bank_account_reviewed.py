@@ -1,4 +1,5 @@
-"""Bank accounts: when an admin decided whether hostadmin imports the account (null = new, undecided)
+"""Bank accounts: when an admin decided whether hostadmin imports the account (null = new, undecided);
+plaid items: when a disconnected connection was removed from the Connections list
 
 Revision ID: 0005_h9
 Revises: 0004_h2
@@ -19,10 +20,14 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('bank_accounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('plaid_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('removed_from_list_at', sa.DateTime(timezone=True), nullable=True))
     # Accounts stored before this revision were chosen in Link when the bank was connected.
     op.execute("UPDATE bank_accounts SET reviewed_at = created_at")
 
 
 def downgrade():
+    with op.batch_alter_table('plaid_items', schema=None) as batch_op:
+        batch_op.drop_column('removed_from_list_at')
     with op.batch_alter_table('bank_accounts', schema=None) as batch_op:
         batch_op.drop_column('reviewed_at')

@@ -76,6 +76,7 @@ def _tune_sqlite(dbapi_connection, record):
 def register_blueprints(app):
     from hostadmin.auth.routes import bp as auth_bp
     from hostadmin.auth.sessions import expire_idle_session
+    from hostadmin.banking.oauth import bp as plaid_oauth_bp
     from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.funds.routes import bp as funds_bp
@@ -85,7 +86,7 @@ def register_blueprints(app):
 
     app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, plaid_oauth_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
         app.register_blueprint(bp)
 
 

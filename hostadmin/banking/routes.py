@@ -1,5 +1,5 @@
 """Connections pages: connect a bank through Plaid Link, see sync health, sync now, reconnect, disconnect."""
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -46,6 +46,8 @@ def link_token():
         token = service.create_link_token(get_client(), g.host, current_user, purpose, plaid_item)
     except service.ConnectError as error:
         return jsonify(error=str(error)), 502
+    # An OAuth bank sends the browser back to /plaid/oauth-return: remember which Link it resumes.
+    session["plaid_link_token"] = token
     return jsonify(link_token=token)
 
 

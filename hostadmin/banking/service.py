@@ -34,6 +34,9 @@ def create_link_token(client, host, user, purpose=CONNECT, item=None):
     """Ask Plaid for a Link token and remember who it was issued to."""
     fields = dict(client_name=host.name[:30], language="en", country_codes=[CountryCode("US")],
                   user=LinkTokenCreateRequestUser(client_user_id=f"host-{host.id}-user-{user.id}"))
+    if current_app.config.get("PLAID_REDIRECT_URI"):
+        # OAuth banks send the browser back here; Link resumes at banking.oauth (connect and update mode).
+        fields["redirect_uri"] = current_app.config["PLAID_REDIRECT_URI"]
     if purpose == CONNECT:
         fields.update(products=[Products("transactions")], webhook=connect.webhook_url(),
                       transactions=LinkTokenTransactions(days_requested=730))
@@ -67,6 +70,14 @@ def redeem_grant(host, user, link_token, purpose, item=None):
     if grant.expires_at < utcnow():
         raise ConnectError("This bank connection took too long and expired. Start again.")
     grant.used_at = utcnow()
+    return grant
+
+
+def resumable_grant(user, link_token):
+    """The unused, unexpired grant issued to this user for a Link an OAuth bank interrupted, or None."""
+    grant = db.session.scalar(select(LinkTokenGrant).where(LinkTokenGrant.link_token == link_token))
+    if grant is None or grant.user_id != user.id or grant.used_at is not None or grant.expires_at < utcnow():
+        return None
     return grant
 
 

@@ -1,6 +1,7 @@
 """The emulator's service layer: items, accounts, tokens, login state and webhooks (no Flask)."""
 import json
 import random
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from . import ids, institutions, objects
@@ -273,6 +274,23 @@ class Emulator(TransactionOps):
         if row is None or row["expires_at"] < self.now():
             raise PlaidAPIError("INVALID_LINK_TOKEN")
         return {**json.loads(row["data"]), "item_id": row["item_id"], "link_token": link_token}
+
+    def start_oauth(self, link_token: str, choice: dict) -> str:
+        """Remember what was chosen before Link left for an OAuth bank; returns the oauth_state_id."""
+        session = self.link_session(link_token)
+        state_id = str(uuid.uuid4())
+        data = {k: v for k, v in session.items() if k not in ("item_id", "link_token")}
+        data["oauth"] = {"state_id": state_id, **choice}
+        with self.store.write() as conn:
+            conn.execute("UPDATE link_tokens SET data=? WHERE token=?", (json.dumps(data), link_token))
+        return state_id
+
+    def oauth_choice(self, link_token: str, state_id: str) -> dict:
+        """What was chosen before the OAuth redirect, for the Link session resuming with state_id."""
+        oauth = self.link_session(link_token).get("oauth") or {}
+        if not state_id or oauth.get("state_id") != state_id:
+            raise invalid_field("oauth_state_id does not belong to this link token")
+        return oauth
 
     # -- webhooks --------------------------------------------------------------
     def notify(self, item_id: str, payload: dict) -> list[int]:

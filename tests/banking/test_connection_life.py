@@ -109,3 +109,16 @@ def test_an_error_starting_link_is_a_readable_message(app, plaid, plaid_client, 
     assert response.status_code == 502
     message = response.get_json()["error"]
     assert message.startswith("Plaid") and "Try again" in message and "Traceback" not in message
+
+
+def test_the_oauth_return_page_resumes_only_a_link_token_issued_to_this_user(app, host, plaid_client, client, web):
+    other = make_user(host, Role.ADMIN)
+    db.session.commit()
+    token = service.create_link_token(plaid_client, host, other)
+    with web.session_transaction() as browser_session:
+        browser_session["plaid_link_token"] = token
+    assert web.get("/plaid/oauth-return?oauth_state_id=x").status_code == 404
+
+    own = web.post_with_csrf("/h/river/connections/link-token").get_json()["link_token"]
+    page = web.get("/plaid/oauth-return?oauth_state_id=x").get_data(as_text=True)
+    assert f'data-link-token="{own}"' in page and 'data-complete-url="/h/river/connections/exchange"' in page

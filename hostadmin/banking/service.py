@@ -106,7 +106,7 @@ def complete_update(host, user, item, link_token, purpose):
     """Update-mode Link finished (no exchange needed: the access token does not change)."""
     redeem_grant(host, user, link_token, purpose, item=item)
     before = item.status
-    if purpose == RECONNECT and item.status in NEEDS_LOGIN:
+    if item.status in NEEDS_LOGIN:
         # Link succeeding is the login repaired: the page shows one state, not "reconnected" and
         # "needs attention" side by side until a sync finishes. A failing sync sets it again.
         item.status, item.error_code, item.error_message = ItemStatus.HEALTHY.value, None, None

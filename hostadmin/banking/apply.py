@@ -52,6 +52,7 @@ class ApplyCounts:
     removed: int = 0
     duplicates: int = 0
     skipped_unsynced: int = 0
+    skipped_known: int = 0
 
 
 class RowWriter:
@@ -117,6 +118,9 @@ class RowWriter:
         account = self.accounts.get(line.plaid_account_id)
         if account is not None and not account.synced:
             self.counts.skipped_unsynced += 1
+            return False
+        if account is not None and account.history_from is not None and line.date < account.history_from:
+            self.counts.skipped_known += 1  # imported through the connection this one replaced
             return False
         return True
 

@@ -10,7 +10,7 @@ from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 from plaid.model.sandbox_public_token_create_request_options import SandboxPublicTokenCreateRequestOptions
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hostadmin.banking.accounts import follow_churn, match
 from hostadmin.banking.apply import bank_account_from_plaid
@@ -19,7 +19,7 @@ from hostadmin.banking.models import BankAccount, ItemStatus, PlaidItem
 from hostadmin.banking.plaid_client import timeout
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
-from hostadmin.imports.models import TransactionsImport
+from hostadmin.imports.models import ImportRow, TransactionsImport
 from hostadmin.text import clean_line
 
 
@@ -77,6 +77,10 @@ def exchange_and_store(host, client, public_token, user=None):
         if account is not None:
             follow_churn(item, account, plaid_account)
             known.remove(account)
+            # The new Item re-sends old history under new ids: keep only what is newer than the last row.
+            # The last day itself is read again (it may have been incomplete), at the risk of a duplicate there.
+            account.history_from = db.session.scalar(select(func.max(ImportRow.date))
+                                                     .where(ImportRow.bank_account_id == account.id))
             # An admin's earlier choice (imported or not) stands; an undecided account was just chosen in Link.
             account.synced = account.synced if account.reviewed_at else True
         else:

@@ -1,5 +1,6 @@
 """Bank accounts: when an admin decided whether hostadmin imports the account (null = new, undecided);
-plaid items: when a disconnected connection was removed from the Connections list
+plaid items: when a disconnected connection was removed from the Connections list; the day from which a
+reconnected bank's history is new
 
 Revision ID: 0005_h9
 Revises: 0004_h2
@@ -20,6 +21,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('bank_accounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('history_from', sa.Date(), nullable=True))
     with op.batch_alter_table('plaid_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('removed_from_list_at', sa.DateTime(timezone=True), nullable=True))
     # Accounts stored before this revision were chosen in Link when the bank was connected.
@@ -30,4 +32,5 @@ def downgrade():
     with op.batch_alter_table('plaid_items', schema=None) as batch_op:
         batch_op.drop_column('removed_from_list_at')
     with op.batch_alter_table('bank_accounts', schema=None) as batch_op:
+        batch_op.drop_column('history_from')
         batch_op.drop_column('reviewed_at')

@@ -10,7 +10,7 @@ from hostadmin.banking import connect, service
 from hostadmin.banking.models import BankAccount, PlaidItem
 from hostadmin.banking.sync import sync_item
 from hostadmin.extensions import db
-from hostadmin.imports.models import TransactionsImport
+from hostadmin.imports.models import ImportRow, TransactionsImport
 from tests.factories import make_collective, make_user
 
 
@@ -73,6 +73,26 @@ def test_connecting_a_disconnected_bank_again_reuses_its_import_accounts_and_col
     kept = db.session.get(BankAccount, account_pk)
     assert kept.default_collective_id == collective.id and kept.synced
     assert sync_item(again, plaid_client).outcome == "SUCCEEDED"
+
+
+def test_a_reconnected_bank_does_not_import_its_old_history_twice(item, host, admin, plaid, plaid_client):
+    assert sync_item(item, plaid_client).outcome == "SUCCEEDED"
+    before = {a.id: rows_of(a) for a in item.accounts}
+    last_day = {a.id: db.session.scalar(select(func.max(ImportRow.date)).where(ImportRow.bank_account_id == a.id))
+                for a in item.accounts}
+    last_row = db.session.scalar(select(func.max(ImportRow.id)))
+    service.disconnect(plaid_client, host, admin, item)
+
+    again = connect.sandbox_connect(host, plaid_client, user=admin)  # a new Item: same history, new ids
+    assert sync_item(again, plaid_client).outcome == "SUCCEEDED"
+
+    new_rows = db.session.scalars(select(ImportRow).where(ImportRow.id > last_row)).all()
+    assert all(row.date >= last_day[row.bank_account_id] for row in new_rows)
+    assert len(new_rows) < sum(before.values())
+
+
+def rows_of(account):
+    return db.session.scalar(select(func.count()).select_from(ImportRow).where(ImportRow.bank_account_id == account.id))
 
 
 def test_a_disconnected_connection_can_be_removed_from_the_list_and_its_import_stays(

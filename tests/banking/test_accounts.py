@@ -228,3 +228,11 @@ def test_arbitrary_text_in_the_accounts_form_is_ignored_not_an_error(item, web):
     assert response.status_code == 302
     db.session.expire_all()
     assert not any(a.synced for a in db.session.get(PlaidItem, item.id).accounts)
+
+
+def test_accounts_page_still_lists_known_accounts_when_plaid_cannot_answer(plaid, item, web):
+    plaid.reset_login(item.plaid_item_id)  # /accounts/get now answers ITEM_LOGIN_REQUIRED
+    page = web.get(f"/h/river/connections/{item.id}/accounts")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="accounts-error"' in text
+    assert text.count('data-state="synced"') == 3

@@ -86,7 +86,8 @@ def register_blueprints(app):
 
     app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, plaid_oauth_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, plaid_oauth_bp, webhooks_bp, webhook_log_bp,
+               imports_bp, funds_bp):
         app.register_blueprint(bp)
 
 

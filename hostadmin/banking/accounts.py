@@ -65,7 +65,8 @@ def match(accounts, plaid_account):
     shape = _shape(get)
     for account in accounts:
         # Without persistent ids on both sides, mask, name and type identify the account.
-        if not (persistent and account.persistent_account_id) and (account.mask, account.name, account.type) == shape:
+        both_persistent = persistent and account.persistent_account_id
+        if not both_persistent and (account.mask, account.name, account.type) == shape:
             return account
     return None
 
@@ -73,8 +74,8 @@ def match(accounts, plaid_account):
 def fetch(client, item):
     """The accounts Plaid shares for the item now (/accounts/get); raises AccountsError."""
     try:
-        response = client.accounts_get(AccountsGetRequest(access_token=decrypt_token(item.access_token_encrypted)),
-                                       _request_timeout=timeout())
+        request = AccountsGetRequest(access_token=decrypt_token(item.access_token_encrypted))
+        response = client.accounts_get(request, _request_timeout=timeout())
     except plaid.ApiException as exc:
         raise AccountsError(f"Plaid could not list the accounts: {plaid_error(exc)[2]}") from None
     except Exception:  # noqa: BLE001 (timeouts and malformed answers: shown, the page still renders)
@@ -179,7 +180,8 @@ def choose(host, user, item, selected_ids, collective_ids):
         wanted = account.id in selected_ids and line.selectable
         if wanted != account.synced or account.reviewed_at is None:
             audit(host, user, "bank_account.select" if wanted else "bank_account.deselect", account,
-                  before={"synced": account.synced if account.reviewed_at else None}, after={"synced": wanted},
+                  before={"synced": account.synced if account.reviewed_at else None},
+                  after={"synced": wanted},
                   data={"item_id": item.id, "account": account.label})
         if wanted and not account.synced:
             backfill = True

@@ -78,10 +78,10 @@ def exchange_and_store(host, client, public_token, user=None):
             follow_churn(item, account, plaid_account)
             known.remove(account)
             # The new Item re-sends old history under new ids: keep only what is newer than the last row.
-            # The last day itself is read again (it may have been incomplete), at the risk of a duplicate there.
+            # The last day is read again (it may have been incomplete), at the risk of a duplicate there.
             account.history_from = db.session.scalar(select(func.max(ImportRow.date))
                                                      .where(ImportRow.bank_account_id == account.id))
-            # An admin's earlier choice (imported or not) stands; an undecided account was just chosen in Link.
+            # An admin's earlier choice stands; an undecided account was just chosen in Link.
             account.synced = account.synced if account.reviewed_at else True
         else:
             account = bank_account_from_plaid(item, plaid_account)

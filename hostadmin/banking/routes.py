@@ -124,7 +124,8 @@ def accounts(item_id):
             error = str(exc)
     return render_template("banking/accounts.html", item=plaid_item, error=error,
                            lines=bank_accounts.lines(plaid_item, reported),
-                           collectives=bank_accounts.collectives(g.host), link_script=service.link_script_url())
+                           collectives=bank_accounts.collectives(g.host),
+                           link_script=service.link_script_url())
 
 
 @bp.post("/<int:item_id>/accounts")
@@ -138,7 +139,8 @@ def choose_accounts(item_id):
             collectives[_int(key.removeprefix("collective-"))] = _int(value)
     backfill = bank_accounts.choose(g.host, current_user, plaid_item, selected, collectives)
     if backfill and plaid_item.status != "DISCONNECTED":
-        _queue_sync(plaid_item, "accounts", "Accounts saved. A sync is importing the selected accounts' history.")
+        _queue_sync(plaid_item, "accounts",
+                    "Accounts saved. A sync is importing the selected accounts' history.")
     else:
         flash("Accounts saved.", "success")
     return redirect(url_for("banking.accounts", item_id=item_id))

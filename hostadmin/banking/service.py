@@ -48,9 +48,11 @@ def create_link_token(client, host, user, purpose=CONNECT, item=None):
     try:
         response = client.link_token_create(LinkTokenCreateRequest(**fields), _request_timeout=timeout())
     except plaid.ApiException as exc:
-        raise ConnectError(f"Plaid could not start Link: {plaid_error(exc)[2]} Try again in a minute.") from None
+        raise ConnectError(f"Plaid could not start Link: {plaid_error(exc)[2]} Try again in a minute.") \
+            from None
     except Exception:  # noqa: BLE001 (timeouts, refused connections, malformed answers: urllib3/plaid types)
-        raise ConnectError("Plaid did not answer in time, so Link could not start. Try again in a minute.") from None
+        raise ConnectError("Plaid did not answer in time, so Link could not start. Try again in a minute.") \
+            from None
     now = utcnow()
     db.session.add(LinkTokenGrant(link_token=response.link_token, host_id=host.id, user_id=user.id,
                                   item_id=item.id if item else None, purpose=purpose,
@@ -111,7 +113,8 @@ def complete_update(host, user, item, link_token, purpose):
         # "needs attention" side by side until a sync finishes. A failing sync sets it again.
         item.status, item.error_code, item.error_message = ItemStatus.HEALTHY.value, None, None
         item.status_changed_at = utcnow()
-    audit(host, user, f"plaid_item.{purpose.lower()}", item, before={"status": before}, after={"status": item.status})
+    audit(host, user, f"plaid_item.{purpose.lower()}", item, before={"status": before},
+          after={"status": item.status})
     db.session.commit()
 
 

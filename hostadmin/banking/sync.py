@@ -241,7 +241,8 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock, b
     # The cursor moves only from the one this run began with: an admin who selected an account
     # meanwhile reset it to re-read the history, and the run-again that follows must see that.
     began = PlaidItem.cursor.is_(None) if began_with is None else PlaidItem.cursor == began_with
-    db.session.execute(update(PlaidItem).where(PlaidItem.id == item.id, began).values(cursor=cursor or began_with))
+    db.session.execute(update(PlaidItem).where(PlaidItem.id == item.id, began)
+                       .values(cursor=cursor or began_with))
     db.session.execute(update(PlaidItem).where(PlaidItem.id == item.id).values(
         last_synced_at=now, last_sync_error=None, **healed))
     tx_import.last_synced_at = now

@@ -71,7 +71,7 @@ def oauth_bank():
 
 @bp.get("/link/oauth/authorize")
 def oauth_authorize():
-    """The bank approved: remember Link's choice and redirect to the app's redirect_uri with oauth_state_id."""
+    """The bank approved: remember Link's choice, redirect to the app's redirect_uri with oauth_state_id."""
     em = emulator()
     token = request.args.get("token", "")
     try:

@@ -50,6 +50,9 @@ class Config:
     PLAID_CLIENT_ID = _env("PLAID_CLIENT_ID", LOCAL_PLAID_CLIENT_ID)
     PLAID_SECRET = _env("PLAID_SECRET", LOCAL_PLAID_SECRET)
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Where OAuth banks send the browser back to resume Link: <this app>/plaid/oauth-return, registered in
+    # Plaid's dashboard (https in production, no query string). Unset: Link is started without redirect_uri.
+    PLAID_REDIRECT_URI = _env("PLAID_REDIRECT_URI")
     ENCRYPTION_KEY = _env("ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)
 
     SESSION_COOKIE_HTTPONLY = True

@@ -78,6 +78,7 @@ def register_blueprints(app):
     params.install(app)  # before any rule is added: rules bind their converters when added
     from hostadmin.auth.routes import bp as auth_bp
     from hostadmin.auth.sessions import expire_idle_session
+    from hostadmin.banking.oauth import bp as plaid_oauth_bp
     from hostadmin.banking.routes import bp as banking_bp
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.funds.routes import bp as funds_bp
@@ -88,7 +89,8 @@ def register_blueprints(app):
 
     app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, plaid_oauth_bp, webhooks_bp, webhook_log_bp,
+               imports_bp, funds_bp):
         app.register_blueprint(bp)
     from hostadmin.funds.contribution_routes import bp as contributions_bp
     from hostadmin.funds.expense_routes import bp as expenses_bp

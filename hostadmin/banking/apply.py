@@ -52,6 +52,7 @@ class ApplyCounts:
     removed: int = 0
     duplicates: int = 0
     skipped_unsynced: int = 0
+    skipped_known: int = 0
 
 
 class RowWriter:
@@ -117,6 +118,9 @@ class RowWriter:
         account = self.accounts.get(line.plaid_account_id)
         if account is not None and not account.synced:
             self.counts.skipped_unsynced += 1
+            return False
+        if account is not None and account.history_from is not None and line.date < account.history_from:
+            self.counts.skipped_known += 1  # imported through the connection this one replaced
             return False
         return True
 
@@ -297,13 +301,23 @@ def _jsonable(value):
 
 
 def account_map(item, page_accounts):
-    """Plaid account_id -> BankAccount for the item, adding accounts Plaid shares that we lack."""
+    """Plaid account_id -> BankAccount for the item, following churned account_ids and adding
+    accounts Plaid shares that we lack as new (not synced until an admin selects them)."""
+    from hostadmin.banking.accounts import follow_churn, match
+
     accounts = {a.plaid_account_id: a for a in db.session.scalars(
         select(BankAccount).where(BankAccount.item_id == item.id))}
     for plaid_account in page_accounts.values():
         if plaid_account.account_id not in accounts:
-            account = bank_account_from_plaid(item, plaid_account)
-            db.session.add(account)
+            # Only an account Plaid no longer reports under its old id can have churned.
+            account = match([a for a in accounts.values() if a.plaid_account_id not in page_accounts],
+                            plaid_account)
+            if account is not None:
+                del accounts[account.plaid_account_id]
+                follow_churn(item, account, plaid_account)
+            else:
+                account = bank_account_from_plaid(item, plaid_account, synced=False)
+                db.session.add(account)
             accounts[account.plaid_account_id] = account
     db.session.flush()
     return accounts

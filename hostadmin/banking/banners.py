@@ -39,6 +39,11 @@ def item_url(item, run=None):
     return url_for("dashboard.home")
 
 
+def accounts_url(item):
+    """The connection's Accounts page, where new accounts are chosen."""
+    return url_for("banking.accounts", item_id=item.id)
+
+
 def banners_for(host):
     """The banners a host's admins should see now: broken logins, expiries, failing syncs, new accounts."""
     items = db.session.scalars(
@@ -64,7 +69,7 @@ def banners_for(host):
                                   "Review", item_url(item, run)))
         if item.new_accounts_available and item.status != ItemStatus.DISCONNECTED.value:
             banners.append(Banner(item.id, "NEW_ACCOUNTS", "info", f"New accounts available at {item.display_name}.",
-                                  "Choose accounts", url))
+                                  "Choose accounts", accounts_url(item)))
     return banners
 
 

@@ -10,14 +10,16 @@ from plaid.model.products import Products
 from plaid.model.sandbox_public_token_create_request import SandboxPublicTokenCreateRequest
 from plaid.model.sandbox_public_token_create_request_options import SandboxPublicTokenCreateRequestOptions
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from hostadmin.banking.accounts import follow_churn, match
 from hostadmin.banking.apply import bank_account_from_plaid
 from hostadmin.banking.crypto import encrypt_token
 from hostadmin.banking.models import BankAccount, ItemStatus, PlaidItem
 from hostadmin.banking.plaid_client import timeout
+from hostadmin.clock import utcnow
 from hostadmin.extensions import db
-from hostadmin.imports.models import TransactionsImport
+from hostadmin.imports.models import ImportRow, TransactionsImport
 from hostadmin.text import clean_line
 
 
@@ -53,18 +55,51 @@ def exchange_and_store(host, client, public_token, user=None):
     if institution_name is None:
         institution_name = client.item_get(ItemGetRequest(access_token=access_token),
                                            _request_timeout=timeout()).item.get("institution_name")
-    item = PlaidItem(host_id=host.id, plaid_item_id=exchanged.item_id,
-                     access_token_encrypted=encrypt_token(access_token), institution_id=institution_id,
-                     institution_name=clean_line(institution_name, 200), status=ItemStatus.HEALTHY.value,
-                     webhook_url=plaid_item.get("webhook"), created_by_id=user.id if user else None)
-    db.session.add(item)
-    db.session.flush()
+    fields = dict(plaid_item_id=exchanged.item_id, access_token_encrypted=encrypt_token(access_token),
+                  institution_id=institution_id, institution_name=clean_line(institution_name, 200),
+                  status=ItemStatus.HEALTHY.value, webhook_url=plaid_item.get("webhook"))
+    item = disconnected_item_of(host, institution_id, accounts_response.accounts)
+    if item is not None:
+        # The same bank connected again: keep its import, bank accounts and default collectives.
+        for key, value in dict(fields, error_code=None, error_message=None, cursor=None, last_sync_error=None,
+                               disconnected_at=None, removed_from_list_at=None, new_accounts_available=False,
+                               status_changed_at=utcnow()).items():
+            setattr(item, key, value)
+    else:
+        item = PlaidItem(host_id=host.id, created_by_id=user.id if user else None, **fields)
+        db.session.add(item)
+        db.session.flush()
+        db.session.add(TransactionsImport(host_id=host.id, source="PLAID", name=item.display_name,
+                                          plaid_item_id=item.id))
+    known = list(item.accounts)
     for plaid_account in accounts_response.accounts:
-        db.session.add(bank_account_from_plaid(item, plaid_account))
-    db.session.add(TransactionsImport(host_id=host.id, source="PLAID", name=item.display_name,
-                                      plaid_item_id=item.id))
+        account = match(known, plaid_account)
+        if account is not None:
+            follow_churn(item, account, plaid_account)
+            known.remove(account)
+            # The new Item re-sends old history under new ids: keep only what is newer than the last row.
+            # The last day is read again (it may have been incomplete), at the risk of a duplicate there.
+            account.history_from = db.session.scalar(select(func.max(ImportRow.date))
+                                                     .where(ImportRow.bank_account_id == account.id))
+            # An admin's earlier choice stands; an undecided account was just chosen in Link.
+            account.synced = account.synced if account.reviewed_at else True
+        else:
+            account = bank_account_from_plaid(item, plaid_account)
+            db.session.add(account)
+        account.reviewed_at = utcnow()  # chosen in Link by the admin who connected
     db.session.commit()
     return item
+
+
+def disconnected_item_of(host, institution_id, plaid_accounts):
+    """The host's latest disconnected connection to this bank holding any of these accounts, or None."""
+    items = db.session.scalars(select(PlaidItem).where(
+        PlaidItem.host_id == host.id, PlaidItem.institution_id == institution_id,
+        PlaidItem.status == ItemStatus.DISCONNECTED.value).order_by(PlaidItem.id.desc())).all()
+    for item in items:
+        if any(match(item.accounts, plaid_account) for plaid_account in plaid_accounts):
+            return item
+    return None
 
 
 def duplicate_accounts(host, institution_id, plaid_accounts):

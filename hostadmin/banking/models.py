@@ -1,8 +1,8 @@
 """Plaid items (one bank login each), their bank accounts, and issued Link tokens."""
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hostadmin.clock import utcnow
@@ -50,6 +50,8 @@ class PlaidItem(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A disconnected connection the host removed from the Connections list (its import and rows stay).
+    removed_from_list_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     accounts = relationship("BankAccount", back_populates="item", order_by="BankAccount.id")
 
@@ -77,6 +79,11 @@ class BankAccount(db.Model):
     # The collective that deposits on this account usually belong to (triage default).
     default_collective_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When an admin decided whether this account is imported; None = new, not decided (not synced).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a disconnected bank is connected again: the new Item re-sends the history under new
+    # transaction ids, and lines dated before this day were already imported through the old one.
+    history_from: Mapped[date | None] = mapped_column(Date)
 
     item = relationship("PlaidItem", back_populates="accounts")
 

@@ -1,13 +1,15 @@
 """Connections pages: connect a bank through Plaid Link, see sync health, sync now, reconnect, disconnect."""
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import get_for_host_or_404, host_blueprint
+from hostadmin.banking import accounts as bank_accounts
 from hostadmin.banking import connect, service
 from hostadmin.banking.jobs import request_sync
 from hostadmin.banking.models import PlaidItem
 from hostadmin.banking.plaid_client import get_client
+from hostadmin.extensions import db
 from hostadmin.text import clean_line
 
 bp = host_blueprint("banking", __name__, url_prefix="/connections")
@@ -45,6 +47,8 @@ def link_token():
         token = service.create_link_token(get_client(), g.host, current_user, purpose, plaid_item)
     except service.ConnectError as error:
         return jsonify(error=str(error)), 502
+    # An OAuth bank sends the browser back to /plaid/oauth-return: remember which Link it resumes.
+    session["plaid_link_token"] = token
     return jsonify(link_token=token)
 
 
@@ -80,6 +84,10 @@ def update_complete(item_id):
     except service.ConnectError as error:
         flash(str(error), "error")
         return redirect(url_for("banking.item", item_id=item_id))
+    if purpose == service.NEW_ACCOUNTS:
+        # No token exchange: the access token is the same. The Accounts page reads /accounts/get afresh.
+        flash("Plaid now shares the accounts you chose. Tick the ones hostadmin should import.", "success")
+        return redirect(url_for("banking.accounts", item_id=item_id))
     _queue_sync(plaid_item, "reconnect", f"{plaid_item.display_name} reconnected. A sync has started.")
     return redirect(url_for("banking.item", item_id=item_id))
 
@@ -104,6 +112,68 @@ def disconnect(item_id):
     else:
         flash(f"{plaid_item.display_name} disconnected. Its history stays; it will not sync again.", "success")
     return redirect(url_for("banking.item", item_id=item_id))
+
+
+@bp.get("/<int:item_id>/accounts")
+def accounts(item_id):
+    """Every account Plaid reports now beside what hostadmin knows, and which are imported."""
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    reported, error = None, None
+    if plaid_item.status != "DISCONNECTED":
+        try:
+            reported = bank_accounts.store_reported(plaid_item, bank_accounts.fetch(get_client(), plaid_item))
+            db.session.commit()
+        except bank_accounts.AccountsError as exc:
+            error = str(exc)
+    return render_template("banking/accounts.html", item=plaid_item, error=error,
+                           lines=bank_accounts.lines(plaid_item, reported),
+                           collectives=bank_accounts.collectives(g.host),
+                           link_script=service.link_script_url())
+
+
+@bp.post("/<int:item_id>/accounts")
+def choose_accounts(item_id):
+    """Save which accounts are imported and their default collectives; sync if one was selected."""
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    selected = {_int(value) for value in request.form.getlist("sync")}
+    collectives = {}
+    for key, value in request.form.items():
+        if key.startswith("collective-") and _int(key.removeprefix("collective-")) is not None:
+            collectives[_int(key.removeprefix("collective-"))] = _int(value)
+    backfill = bank_accounts.choose(g.host, current_user, plaid_item, selected, collectives)
+    if backfill and plaid_item.status != "DISCONNECTED":
+        _queue_sync(plaid_item, "accounts",
+                    "Accounts saved. A sync is importing the selected accounts' history.")
+    else:
+        flash("Accounts saved.", "success")
+    return redirect(url_for("banking.accounts", item_id=item_id))
+
+
+@bp.post("/<int:item_id>/accounts/dismiss")
+def dismiss_new_accounts(item_id):
+    """Hide the new-accounts prompt until Plaid reports another account."""
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    bank_accounts.dismiss(g.host, current_user, plaid_item)
+    flash("Dismissed. You will be asked again if the bank reports another account.", "success")
+    return redirect(url_for("banking.accounts", item_id=item_id))
+
+
+def _int(value):
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.post("/<int:item_id>/remove")
+def remove(item_id):
+    """Remove a disconnected connection from the list (its import keeps every row)."""
+    plaid_item = get_for_host_or_404(PlaidItem, item_id)
+    try:
+        service.remove_from_list(g.host, current_user, plaid_item)
+    except service.ConnectError as error:
+        flash(str(error), "error")
+        return redirect(url_for("banking.item", item_id=item_id))
+    flash(f"{plaid_item.display_name} removed from the list. Its rows stay in Imports.", "success")
+    return redirect(url_for("banking.connections"))
 
 
 def _queue_sync(plaid_item, trigger, message):

@@ -37,6 +37,9 @@ def create_link_token(client, host, user, purpose=CONNECT, item=None):
     """Ask Plaid for a Link token and remember who it was issued to."""
     fields = dict(client_name=host.name[:30], language="en", country_codes=[CountryCode("US")],
                   user=LinkTokenCreateRequestUser(client_user_id=f"host-{host.id}-user-{user.id}"))
+    if current_app.config.get("PLAID_REDIRECT_URI"):
+        # OAuth banks send the browser back here; Link resumes at banking.oauth (connect and update mode).
+        fields["redirect_uri"] = current_app.config["PLAID_REDIRECT_URI"]
     if purpose == CONNECT:
         fields.update(products=[Products("transactions")], webhook=connect.webhook_url(),
                       transactions=LinkTokenTransactions(days_requested=730))
@@ -48,7 +51,11 @@ def create_link_token(client, host, user, purpose=CONNECT, item=None):
     try:
         response = client.link_token_create(LinkTokenCreateRequest(**fields), _request_timeout=timeout())
     except plaid.ApiException as exc:
-        raise ConnectError(f"Plaid could not start Link: {plaid_error(exc)[2]}") from None
+        raise ConnectError(f"Plaid could not start Link: {plaid_error(exc)[2]} Try again in a minute.") \
+            from None
+    except Exception:  # noqa: BLE001 (timeouts, refused connections, malformed answers: urllib3/plaid types)
+        raise ConnectError("Plaid did not answer in time, so Link could not start. Try again in a minute.") \
+            from None
     now = utcnow()
     db.session.add(LinkTokenGrant(link_token=response.link_token, host_id=host.id, user_id=user.id,
                                   item_id=item.id if item else None, purpose=purpose,
@@ -71,6 +78,14 @@ def redeem_grant(host, user, link_token, purpose, item=None):
     return grant
 
 
+def resumable_grant(user, link_token):
+    """The unused, unexpired grant issued to this user for a Link an OAuth bank interrupted, or None."""
+    grant = db.session.scalar(select(LinkTokenGrant).where(LinkTokenGrant.link_token == link_token))
+    if grant is None or grant.user_id != user.id or grant.used_at is not None or grant.expires_at < utcnow():
+        return None
+    return grant
+
+
 def complete_connect(client, host, user, link_token, public_token):
     """Exchange the public token from Link and store the item; returns it (first sync not yet queued)."""
     redeem_grant(host, user, link_token, CONNECT)
@@ -88,13 +103,15 @@ def complete_connect(client, host, user, link_token, public_token):
     return item
 
 
+
+
 def complete_update(host, user, item, link_token, purpose):
     """Update-mode Link finished (no exchange needed: the access token does not change)."""
     redeem_grant(host, user, link_token, purpose, item=item)
     before = {"status": item.status, "error_code": item.error_code}
-    if purpose == RECONNECT and item.status in REPAIRED_BY_RECONNECT:
-        # Link succeeded in update mode: the bank accepted the login (or renewed consent). The sync
-        # queued next reports anything still wrong; until then the page must not say both.
+    if item.status in REPAIRED_BY_RECONNECT:
+        # Link succeeding in update mode is the login repaired (or consent renewed): the page shows one
+        # state, not "reconnected" and "needs attention" side by side. A failing sync sets it again.
         item.status, item.error_code, item.error_message = ItemStatus.HEALTHY.value, None, None
         item.status_changed_at = utcnow()
     audit(host, user, f"plaid_item.{purpose.lower()}", item, before=before,
@@ -122,9 +139,20 @@ def disconnect(client, host, user, item):
     db.session.commit()
 
 
+def remove_from_list(host, user, item):
+    """Take a disconnected connection off the Connections list; its import, rows and runs stay."""
+    if item.status != ItemStatus.DISCONNECTED.value:
+        raise ConnectError("Disconnect the bank before removing it from the list.")
+    if item.removed_from_list_at is None:
+        item.removed_from_list_at = utcnow()
+        audit(host, user, "plaid_item.remove_from_list", item, after={"removed_from_list_at": True})
+    db.session.commit()
+
+
 def items_of(host):
-    """The host's connections, connected ones first, newest first."""
-    items = db.session.scalars(select(PlaidItem).where(PlaidItem.host_id == host.id)
+    """The host's connections still on the list, connected ones first, newest first."""
+    items = db.session.scalars(select(PlaidItem).where(PlaidItem.host_id == host.id,
+                                                       PlaidItem.removed_from_list_at.is_(None))
                                .order_by(PlaidItem.id.desc())).all()
     return sorted(items, key=lambda i: i.status == ItemStatus.DISCONNECTED.value)
 

@@ -96,7 +96,7 @@ def sync_item(item, client, trigger="manual", lock=None):
     progress = Progress()
     if item.status == ItemStatus.DISCONNECTED.value:
         return _finish(run, item, progress, RunOutcome.FAILED, SyncError("the item was disconnected", "DISCONNECTED"))
-    start_cursor = item.cursor
+    start_cursor = began_with = item.cursor
     try:
         for _attempt in range(MAX_MUTATION_RESTARTS + 1):
             progress.invalid = []  # nothing of an abandoned loop survives
@@ -113,7 +113,7 @@ def sync_item(item, client, trigger="manual", lock=None):
                     start_cursor = None
                     progress.restarts += 1
                     continue
-                return _apply(run, item, tx_import, spool, cursor, accounts, progress, lock)
+                return _apply(run, item, tx_import, spool, cursor, accounts, progress, lock, began_with)
         raise SyncError("the bank's data kept changing during pagination", "MUTATION_PERSISTED", retryable=True)
     except SyncError as error:
         db.session.rollback()
@@ -216,7 +216,7 @@ def _line_of(raw, known_currency):
     return bank_line(transaction, raw, currency)
 
 
-def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock):
+def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock, began_with):
     """Write rows, cursor and run counts in one transaction."""
     started = time.perf_counter()
     # Re-check ownership inside the applying transaction: a lost lock means someone else syncs.
@@ -238,8 +238,13 @@ def _apply(run, item, tx_import, spool, cursor, page_accounts, progress, lock):
         # Plaid answered every page: whatever was wrong with the login is fixed.
         healed = {"status": ItemStatus.HEALTHY.value, "error_code": None, "error_message": None,
                   "status_changed_at": now}
+    # The cursor moves only from the one this run began with: an admin who selected an account
+    # meanwhile reset it to re-read the history, and the run-again that follows must see that.
+    began = PlaidItem.cursor.is_(None) if began_with is None else PlaidItem.cursor == began_with
+    db.session.execute(update(PlaidItem).where(PlaidItem.id == item.id, began)
+                       .values(cursor=cursor or began_with))
     db.session.execute(update(PlaidItem).where(PlaidItem.id == item.id).values(
-        cursor=cursor or item.cursor, last_synced_at=now, last_sync_error=None, **healed))
+        last_synced_at=now, last_sync_error=None, **healed))
     tx_import.last_synced_at = now
     counts = writer.counts
     progress.invalid += writer.invalid

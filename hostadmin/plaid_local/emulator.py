@@ -1,6 +1,7 @@
 """The emulator's service layer: items, accounts, tokens, login state and webhooks (no Flask)."""
 import json
 import random
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from . import ids, institutions, objects
@@ -171,6 +172,15 @@ class Emulator(TransactionOps):
                                  item["days_requested"])
         self.changed(item_id)
 
+    def unshare_accounts(self, item_id: str, account_ids: list[str]) -> None:
+        """Stop sharing accounts (deselected in update-mode account selection)."""
+        if not account_ids:
+            return
+        self.item(item_id)
+        with self.store.write() as conn:
+            conn.executemany("UPDATE accounts SET shared=0 WHERE item_id=? AND account_id=?",
+                             [(item_id, a) for a in account_ids])
+
     def reset_login(self, item_id: str) -> None:
         """Put the Item into ITEM_LOGIN_REQUIRED and send ITEM:ERROR."""
         self.item(item_id)
@@ -264,6 +274,23 @@ class Emulator(TransactionOps):
         if row is None or row["expires_at"] < self.now():
             raise PlaidAPIError("INVALID_LINK_TOKEN")
         return {**json.loads(row["data"]), "item_id": row["item_id"], "link_token": link_token}
+
+    def start_oauth(self, link_token: str, choice: dict) -> str:
+        """Remember what was chosen before Link left for an OAuth bank; returns the oauth_state_id."""
+        session = self.link_session(link_token)
+        state_id = str(uuid.uuid4())
+        data = {k: v for k, v in session.items() if k not in ("item_id", "link_token")}
+        data["oauth"] = {"state_id": state_id, **choice}
+        with self.store.write() as conn:
+            conn.execute("UPDATE link_tokens SET data=? WHERE token=?", (json.dumps(data), link_token))
+        return state_id
+
+    def oauth_choice(self, link_token: str, state_id: str) -> dict:
+        """What was chosen before the OAuth redirect, for the Link session resuming with state_id."""
+        oauth = self.link_session(link_token).get("oauth") or {}
+        if not state_id or oauth.get("state_id") != state_id:
+            raise invalid_field("oauth_state_id does not belong to this link token")
+        return oauth
 
     # -- webhooks --------------------------------------------------------------
     def notify(self, item_id: str, payload: dict) -> list[int]:

@@ -5,7 +5,8 @@ INSTITUTIONS = {
     "ins_109509": {"name": "First Gingham Credit Union", "persistent_ids": False},
     "ins_109510": {"name": "Tattersall Federal Credit Union", "persistent_ids": False},
     "ins_109511": {"name": "Tartan Bank", "persistent_ids": True},
-    "ins_127287": {"name": "Platypus OAuth Bank", "persistent_ids": False},
+    # Authenticates by OAuth: with a redirect_uri, Link sends the browser through the bank's page and back.
+    "ins_127287": {"name": "Platypus OAuth Bank", "persistent_ids": False, "oauth": True},
 }
 DEFAULT_INSTITUTION = "ins_109508"
 

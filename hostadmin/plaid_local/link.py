@@ -1,7 +1,7 @@
 """Emulated Plaid Link: a drop-in link-initialize.js and the Link page it opens."""
 import uuid
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from . import institutions
 from .errors import PlaidAPIError, invalid_field
@@ -29,6 +29,12 @@ def link_page():
         session = em.link_session(request.args.get("token", ""))
     except PlaidAPIError as exc:
         return render_template("plaid_local/link.html", error=exc.body()["error_message"]), 400
+    oauth_state = request.args.get("oauth_state_id")
+    if oauth_state:
+        try:
+            em.oauth_choice(session["link_token"], oauth_state)
+        except PlaidAPIError as exc:
+            return render_template("plaid_local/link.html", error=exc.body()["error_message"]), 400
     item, accounts = None, []
     if session["item_id"]:
         item = em.item(session["item_id"])
@@ -37,7 +43,45 @@ def link_page():
                  for i, t in enumerate(institutions.ACCOUNT_TEMPLATES)]
     return render_template("plaid_local/link.html", session=session, item=item,
                            accounts=accounts, templates=templates,
-                           institutions=institutions.INSTITUTIONS, error=None)
+                           institutions=institutions.INSTITUTIONS, error=None, oauth_state=oauth_state,
+                           oauth_item=bool(item and session.get("redirect_uri")
+                                           and _is_oauth(item["institution_id"])))
+
+
+def _is_oauth(institution_id) -> bool:
+    return bool(institutions.INSTITUTIONS.get(institution_id, {}).get("oauth"))
+
+
+@bp.get("/link/oauth/bank")
+def oauth_bank():
+    """The OAuth bank's own sign-in page (fake): authorising sends the browser back to redirect_uri."""
+    em = emulator()
+    token = request.args.get("token", "")
+    try:
+        session = em.link_session(token)
+    except PlaidAPIError as exc:
+        return render_template("plaid_local/link.html", error=exc.body()["error_message"]), 400
+    institution_id = request.args.get("institution") or (em.item(session["item_id"])["institution_id"]
+                                                          if session["item_id"] else None)
+    if not _is_oauth(institution_id) or not session.get("redirect_uri"):
+        return render_template("plaid_local/link.html", error="not an OAuth institution"), 400
+    return render_template("plaid_local/oauth_bank.html", bank=institutions.institution_name(institution_id),
+                           authorize_url=url_for("plaid_link.oauth_authorize", **request.args))
+
+
+@bp.get("/link/oauth/authorize")
+def oauth_authorize():
+    """The bank approved: remember Link's choice, redirect to the app's redirect_uri with oauth_state_id."""
+    em = emulator()
+    token = request.args.get("token", "")
+    try:
+        session = em.link_session(token)
+        state_id = em.start_oauth(token, {"institution_id": request.args.get("institution"),
+                                          "accounts": request.args.getlist("account"),
+                                          "deselected": request.args.getlist("deselected")})
+    except PlaidAPIError as exc:
+        return render_template("plaid_local/link.html", error=exc.body()["error_message"]), 400
+    return redirect(f"{session['redirect_uri']}?oauth_state_id={state_id}")
 
 
 @bp.post("/link/session/complete")
@@ -45,14 +89,18 @@ def complete():
     """Finish a Link session; returns {public_token, metadata} shaped like Plaid's onSuccess."""
     body = request.get_json(silent=True) or {}
     try:
+        if body.get("oauth_state_id"):
+            # Resumed after the OAuth bank: the choice made before the redirect stands.
+            body.update(emulator().oauth_choice(body.get("link_token", ""), body["oauth_state_id"]))
         result = complete_session(body.get("link_token", ""), body.get("institution_id"),
-                                  body.get("accounts") or [])
+                                  body.get("accounts") or [], body.get("deselected") or [])
     except PlaidAPIError as exc:
         return error_response(exc)
     return json_response(result)
 
 
-def complete_session(link_token: str, institution_id: str | None, selected: list) -> dict:
+def complete_session(link_token: str, institution_id: str | None, selected: list,
+                     deselected: list = ()) -> dict:
     """Create the Item (or apply update mode) for a Link session; return onSuccess arguments."""
     em = emulator()
     session = em.link_session(link_token)
@@ -62,6 +110,8 @@ def complete_session(link_token: str, institution_id: str | None, selected: list
         if session["account_selection_enabled"]:
             shared = {a["account_id"] for a in em.accounts(item_id)}
             em.share_accounts(item_id, [a for a in selected if a not in shared])
+            # Unticking a shared account in account selection stops sharing it (Plaid's update mode).
+            em.unshare_accounts(item_id, [a for a in deselected if a in shared])
     else:
         if institution_id not in institutions.INSTITUTIONS:
             raise PlaidAPIError("INVALID_INSTITUTION")

@@ -1,4 +1,6 @@
 """The emulated Link: script, page with stable ids, session → public token → exchange."""
+import re
+
 from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.country_code import CountryCode
 from plaid.model.item_get_request import ItemGetRequest
@@ -67,3 +69,24 @@ def test_update_mode_shares_new_accounts_and_repairs_login(api, item, server):
 def test_invalid_link_token_page(server):
     resp = server.app.test_client().get("/link/session?token=link-sandbox-nope")
     assert resp.status_code == 400 and 'id="error"' in resp.get_data(as_text=True)
+
+
+def test_account_selection_lets_a_shared_account_be_deselected(api, item, server):
+    token = link_token(api, access_token=item.access_token,
+                       update=LinkTokenCreateRequestUpdate(account_selection_enabled=True))
+    http = server.app.test_client()
+    before = api.accounts_get(AccountsGetRequest(access_token=item.access_token)).accounts
+    page = http.get(f"/link/session?token={token}").get_data(as_text=True)
+    assert not re.search(rf'id="account-{before[0].account_id}"[^>]*disabled', page)
+    http.post("/link/session/complete", json={"link_token": token, "accounts": [],
+                                              "deselected": [before[0].account_id]})
+    after = api.accounts_get(AccountsGetRequest(access_token=item.access_token)).accounts
+    assert [a.account_id for a in after] == [a.account_id for a in before[1:]]
+
+
+def test_update_mode_without_account_selection_keeps_every_checkbox_disabled(api, item, server):
+    server.new_account(item.item_id)
+    token = link_token(api, access_token=item.access_token)
+    page = server.app.test_client().get(f"/link/session?token={token}").get_data(as_text=True)
+    boxes = re.findall(r'<input type="checkbox"[^>]*>', page, re.S)
+    assert boxes and all("disabled" in box for box in boxes)

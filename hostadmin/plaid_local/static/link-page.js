@@ -18,15 +18,26 @@
   if (!form) { return; }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var chosen = [];
-    document.querySelectorAll("input[name=account]:checked:not(:disabled)").forEach(function (el) {
-      chosen.push(el.value);
+    var chosen = [], deselected = [];
+    document.querySelectorAll("input[name=account]:not(:disabled)").forEach(function (el) {
+      if (el.checked && el.dataset.shared === undefined) { chosen.push(el.value); }
+      if (!el.checked && el.dataset.shared !== undefined) { deselected.push(el.value); }
     });
     var institution = document.querySelector("input[name=institution]:checked");
+    var oauth = (institution && institution.dataset.oauth !== undefined) || form.dataset.oauthItem !== undefined;
+    if (oauth && form.dataset.oauthState === undefined) {
+      // An OAuth bank: leave for its page; it sends the browser back to the app's redirect_uri.
+      var query = new URLSearchParams({token: form.dataset.token});
+      if (institution) { query.set("institution", institution.value); }
+      chosen.forEach(function (a) { query.append("account", a); });
+      deselected.forEach(function (a) { query.append("deselected", a); });
+      window.top.location.href = new URL(form.dataset.bankUrl, window.location.href).href + "?" + query;
+      return;
+    }
     fetch(form.dataset.completeUrl, {
       method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({link_token: form.dataset.token, institution_id: institution && institution.value,
-                            accounts: chosen})
+                            accounts: chosen, deselected: deselected, oauth_state_id: form.dataset.oauthState})
     }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
       .then(function (res) {
         if (!res[0]) { document.getElementById("result").textContent = res[1].error_message; return; }

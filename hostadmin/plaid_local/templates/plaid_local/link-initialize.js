@@ -42,6 +42,11 @@
         frame.id = "plaid-local-link-iframe";
         frame.title = "Plaid Link";
         frame.src = BASE + "/link/session?token=" + encodeURIComponent(config.token);
+        if (config.receivedRedirectUri) {
+          // Resuming after an OAuth bank: the state id it sent back names the interrupted session.
+          var state = new URL(config.receivedRedirectUri).searchParams.get("oauth_state_id") || "";
+          frame.src += "&oauth_state_id=" + encodeURIComponent(state);
+        }
         frame.style.cssText = "width:420px;height:640px;max-width:100%;border:0;" +
           "border-radius:12px;background:#fff";
         overlay.appendChild(frame);

@@ -92,7 +92,9 @@ def page_urls(world):
              "/h/river/imports/assignments", f"/h/river/imports/{csv.id}/upload", "/h/river/webhooks/",
              f"/h/river/collectives/{world['rowers'].slug}", "/h/river/funds/add",
              "/h/river/contributions/", "/h/river/contributions/new", f"/h/river/contributions/{world['expected'].id}",
-             "/h/river/expenses/", "/h/river/expenses/new", f"/h/river/expenses/{world['expense'].id}"]
+             "/h/river/expenses/", "/h/river/expenses/new", f"/h/river/expenses/{world['expense'].id}",
+             "/h/river/ledger/", f"/h/river/ledger/groups/{world['linked'].ledger_group_id}",
+             f"/h/river/connections/{world['item'].id}/accounts"]
     for status in ("PENDING", "LINKED", "IGNORED", "REVIEW", "ALL"):
         pages += [f"/h/river/imports/rows?status={status}", f"/h/river/imports/{imp.id}/rows?status={status}"]
     return pages

@@ -10,6 +10,7 @@ from hostadmin.banking.jobs import request_sync
 from hostadmin.banking.models import PlaidItem
 from hostadmin.banking.plaid_client import get_client
 from hostadmin.extensions import db
+from hostadmin.params import parse_id
 from hostadmin.text import clean_line
 
 bp = host_blueprint("banking", __name__, url_prefix="/connections")
@@ -114,9 +115,14 @@ def disconnect(item_id):
     return redirect(url_for("banking.item", item_id=item_id))
 
 
-@bp.get("/<int:item_id>/accounts")
+@bp.route("/<int:item_id>/accounts", methods=["GET", "POST"])
 def accounts(item_id):
-    """Every account Plaid reports now beside what hostadmin knows, and which are imported."""
+    """Every account Plaid reports now beside what hostadmin knows, and which are imported.
+
+    One rule for GET and POST: with two, an id out of range is a 405 instead of a 404.
+    """
+    if request.method == "POST":
+        return choose_accounts(item_id)
     plaid_item = get_for_host_or_404(PlaidItem, item_id)
     reported, error = None, None
     if plaid_item.status != "DISCONNECTED":
@@ -131,7 +137,6 @@ def accounts(item_id):
                            link_script=service.link_script_url())
 
 
-@bp.post("/<int:item_id>/accounts")
 def choose_accounts(item_id):
     """Save which accounts are imported and their default collectives; sync if one was selected."""
     plaid_item = get_for_host_or_404(PlaidItem, item_id)
@@ -159,8 +164,7 @@ def dismiss_new_accounts(item_id):
 
 
 def _int(value):
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return parse_id(value)
 
 
 @bp.post("/<int:item_id>/remove")

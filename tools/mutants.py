@@ -1,0 +1,183 @@
+"""`make mutants`: mutation testing of the money-critical modules, one focused test selection per module.
+
+mutmut 2.5.1 (pinned in requirements-mutants.txt) changes one thing at a time in a module (a comparison, a
+constant, a string, a removed call …) and runs that module's tests against each change; a change no test
+notices ("survivor") is a bug the suite would let through. Runs happen in a scratch copy of the tree
+(`.mutants/tree`), so a crash never leaves a mutated module in your work tree and you can keep editing.
+One process, one mutant at a time: the machine is shared.
+
+    python tools/mutants.py                  # every module below
+    python tools/mutants.py decode ledger    # modules whose path contains one of the words
+
+Writes mutants-report/summary.md (the table and every survivor's diff) and mutants-report/<module>.txt.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutants"
+TREE = WORK / "tree"
+REPORT = ROOT / "mutants-report"
+
+# Each module with the tests that state its behaviour. Keep a selection to seconds per mutant: mutmut runs it
+# once per mutant. Add a module by adding a line.
+MODULES = {
+    "hostadmin/banking/decode.py": ["tests/banking/test_decode_amounts.py", "tests/banking/test_sync.py",
+                                    "tests/banking/test_sync_fields.py"],
+    "hostadmin/webhooks/verify.py": ["tests/webhooks/test_verification.py"],
+    "hostadmin/ledger/service.py": ["tests/ledger"],
+    "hostadmin/imports/csv_import.py": ["tests/imports/test_csv_import.py",
+                                        "tests/imports/test_csv_statement_rules.py"],
+}
+# Browser tests are slow and test pages; the rules above are all stated by the SQLite tests.
+MARKERS = "not browser and not postgres"
+
+# Mutants that cannot change behaviour: (module, source line, mutated line, reason). Lines are compared
+# stripped; they are excluded from the score and listed in the report with the reason.
+EQUIVALENT = [
+]
+
+STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",
+          "bad_survived": "survived", "skipped": "skipped", "untested": "untested"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("only", nargs="*", help="run only modules whose path contains one of these words")
+    args = parser.parse_args()
+    modules = {m: t for m, t in MODULES.items() if not args.only or any(word in m for word in args.only)}
+    if not modules:
+        sys.exit(f"no module matches {args.only}; modules: {', '.join(MODULES)}")
+    copy_tree()
+    for module, tests in modules.items():
+        run_module(module, [t for t in tests if (TREE / t).exists()])
+    results = collect(modules)
+    write_report(results)
+    print((REPORT / "summary.md").read_text().split("\n## ")[0])
+
+
+def copy_tree():
+    """A fresh copy of every tracked or new (not ignored) file, so the run sees exactly the work tree."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    TREE.mkdir(parents=True)
+    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if name == ".venv" or not source.exists() and not source.is_symlink():
+            continue
+        target = TREE / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def run_module(module, tests):
+    """mutmut over one module with its test selection; results accumulate in .mutants/tree/.mutmut-cache."""
+    runner = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                       "-m", f"'{MARKERS}'", "--timeout=120", *tests])
+    # mutmut 2 counts only exit code 1 as "tests failed": a mutant that breaks the import (pytest's 2 or 4)
+    # would pass for a survivor.
+    runner += " || exit 1"
+    print(f"\n== {module}: {' '.join(tests)}", flush=True)
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # -m/-b: a mutant is a timeout only if it takes 3x the clean run plus 20 s (others share the machine).
+    subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module, "--tests-dir", "tests",
+                    "--runner", runner, "-m", "3", "-b", "20", "--simple-output", "--no-progress"],
+                   cwd=TREE, env=env)
+    print(f"   {time.monotonic() - started:.0f} s", flush=True)
+
+
+def collect(modules):
+    """{module: [(status, diff), …]} read from mutmut's cache."""
+    os.chdir(TREE)
+    sys.path.insert(0, str(TREE))
+    from mutmut import cache
+    from pony.orm import db_session, select
+
+    cache.init_db(lambda: None)()
+    results = {module: [] for module in modules}
+    with db_session:
+        for mutant in select(m for m in cache.Mutant).order_by(lambda m: (m.line.line_number, m.index)):
+            filename = mutant.line.sourcefile.filename
+            if filename not in results:
+                continue
+            diff = cache.get_unified_diff(mutant.id, dict_synonyms=[], update_cache=False)
+            results[filename].append((mutant.line.line_number, STATUS.get(mutant.status, mutant.status), diff))
+    os.chdir(ROOT)
+    return results
+
+
+def changed_lines(diff):
+    before = [line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+    after = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    return "\n".join(before).strip(), "\n".join(after).strip()
+
+
+def is_message_only(before, after):
+    """The mutant only wraps a human-readable string (words with spaces) in XX…XX."""
+    match = re.search(r"XX(.*?)XX", after)
+    if not match or after.replace("XX", "", 2) != before:
+        return False
+    text = match.group(1)
+    return " " in text.strip() and any(ch.isalpha() for ch in text)
+
+
+def equivalent_reason(module, before, after):
+    for mod, source, mutated, reason in EQUIVALENT:
+        if mod == module and source.strip() == before and mutated.strip() == after:
+            return reason
+    return None
+
+
+def score(killed, total):
+    return f"{100 * killed / total:.0f} %" if total else "–"
+
+
+def write_report(results):
+    REPORT.mkdir(exist_ok=True)
+    table = ["| module | mutants | killed | score | without message-string mutants | equivalent | survivors |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    details = []
+    for module, mutants in results.items():
+        killed = messages = messages_killed = 0
+        equivalents, survivors = [], []
+        for line_number, status, diff in mutants:
+            before, after = changed_lines(diff)
+            reason = equivalent_reason(module, before, after)
+            caught = status in ("killed", "timeout")
+            if reason and not caught:
+                equivalents.append((line_number, before, after, reason))
+                continue
+            killed += caught
+            if is_message_only(before, after):
+                messages += 1
+                messages_killed += caught
+            elif not caught:
+                survivors.append((line_number, status, diff))
+        total = len(mutants) - len(equivalents)
+        table.append(f"| {module.removeprefix('hostadmin/')} | {total} | {killed} | {score(killed, total)} | "
+                     f"{score(killed - messages_killed, total - messages)} | {len(equivalents)} | "
+                     f"{len(survivors)} |")
+        section = [f"## {module}", "", f"{len(survivors)} surviving mutants (message-string mutants not listed):", ""]
+        for line_number, status, diff in survivors:
+            section += [f"line {line_number} ({status}):", "```diff", *diff.splitlines()[2:], "```", ""]
+        if equivalents:
+            section += ["Equivalent mutants (not counted):", ""]
+            section += [f"- line {n}: `{b}` → `{a}`: {reason}" for n, b, a, reason in equivalents]
+        details.append("\n".join(section))
+        (REPORT / (Path(module).stem + ".txt")).write_text("\n".join(section) + "\n")
+    summary = ["# Mutation testing (make mutants)", "", *table, "",
+               "Killed counts timeouts. Message-string mutants only change the text of an error message.", "",
+               *details]
+    (REPORT / "summary.md").write_text("\n".join(summary) + "\n")
+
+
+if __name__ == "__main__":
+    main()

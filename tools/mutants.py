@@ -50,7 +50,10 @@ STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "sus
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="run only modules whose path contains one of these words")
+    parser.add_argument("--pytest", action="store_true", help="(mutmut's runner) run the given tests")
     args = parser.parse_args()
+    if args.pytest:
+        sys.exit(run_tests(args.only))
     modules = {m: t for m, t in MODULES.items() if not args.only or any(word in m for word in args.only)}
     if not modules:
         sys.exit(f"no module matches {args.only}; modules: {', '.join(MODULES)}")
@@ -79,19 +82,26 @@ def copy_tree():
 
 def run_module(module, tests):
     """mutmut over one module with its test selection; results accumulate in .mutants/tree/.mutmut-cache."""
-    runner = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                       "-m", f"'{MARKERS}'", "--timeout=120", *tests])
-    # mutmut 2 counts only exit code 1 as "tests failed": a mutant that breaks the import (pytest's 2 or 4)
-    # would pass for a survivor.
-    runner += " || exit 1"
+    runner = " ".join([sys.executable, "tools/mutants.py", "--pytest", *tests])
     print(f"\n== {module}: {' '.join(tests)}", flush=True)
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    # -m/-b: a mutant is a timeout only if it takes 3x the clean run plus 20 s (others share the machine).
+    # A mutant times out at 10x the clean run; -m/-b only decide when a killed one is flagged "suspicious".
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module, "--tests-dir", "tests",
                     "--runner", runner, "-m", "3", "-b", "20", "--simple-output", "--no-progress"],
                    cwd=TREE, env=env)
     print(f"   {time.monotonic() - started:.0f} s", flush=True)
+
+
+def run_tests(tests):
+    """One mutant's test run: stop at the first failure; any failure is exit code 1."""
+    import pytest
+
+    code = pytest.main(["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-m", MARKERS,
+                        "--timeout=120", *tests])
+    # mutmut 2 counts only exit code 1 as "tests failed": a mutant that breaks the import (pytest's 2)
+    # would otherwise pass for a survivor.
+    return 0 if code == 0 else 1
 
 
 def collect(modules):

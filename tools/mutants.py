@@ -10,6 +10,8 @@ One process, one mutant at a time: the machine is shared.
     python tools/mutants.py decode ledger    # modules whose path contains one of the words
 
 Writes mutants-report/summary.md (the table and every survivor's diff) and mutants-report/<module>.txt.
+Mutants that only change the text of an error message, and those listed as equivalent below, are not run
+(set MUTANTS_MESSAGES=1 to run the message-string ones too and get the score that counts them).
 """
 import argparse
 import os
@@ -51,12 +53,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="run only modules whose path contains one of these words")
     parser.add_argument("--pytest", action="store_true", help="(mutmut's runner) run the given tests")
+    parser.add_argument("--messages", action="store_true", help="run message-string mutants too")
     args = parser.parse_args()
     if args.pytest:
         sys.exit(run_tests(args.only))
     modules = {m: t for m, t in MODULES.items() if not args.only or any(word in m for word in args.only)}
     if not modules:
         sys.exit(f"no module matches {args.only}; modules: {', '.join(MODULES)}")
+    if args.messages:
+        os.environ["MUTANTS_MESSAGES"] = "1"
     copy_tree()
     for module, tests in modules.items():
         run_module(module, [t for t in tests if (TREE / t).exists()])
@@ -78,6 +83,23 @@ def copy_tree():
         target = TREE / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target, follow_symlinks=False)
+    # mutmut imports mutmut_config from its working directory and calls pre_mutation before each mutant.
+    (TREE / "mutmut_config.py").write_text(
+        "import sys\nsys.path.insert(0, 'tools')\nfrom mutants import pre_mutation  # noqa: E402,F401\n")
+
+
+def pre_mutation(context):
+    """mutmut hook: skip mutants that are known equivalent or, unless asked, only change a message."""
+    from mutmut import Context, mutate
+
+    mutated, _ = mutate(Context(source=context.source, filename=context.filename,
+                                mutation_id=context.mutation_id, dict_synonyms=[]))
+    pairs = [(a, b) for a, b in zip(context.source.split("\n"), mutated.split("\n")) if a != b]
+    before, after = "\n".join(a for a, _ in pairs).strip(), "\n".join(b for _, b in pairs).strip()
+    if equivalent_reason(context.filename, before, after):
+        context.skip = True
+    elif is_message_only(before, after) and os.environ.get("MUTANTS_MESSAGES") != "1":
+        context.skip = True
 
 
 def run_module(module, tests):
@@ -87,8 +109,8 @@ def run_module(module, tests):
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     # A mutant times out at 10x the clean run; -m/-b only decide when a killed one is flagged "suspicious".
-    subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module, "--tests-dir", "tests",
-                    "--runner", runner, "-m", "3", "-b", "20", "--simple-output", "--no-progress"],
+    subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
+                    "--tests-dir", "tests", "--runner", runner, "-m", "3", "-b", "20", "--simple-output", "--no-progress"],
                    cwd=TREE, env=env)
     print(f"   {time.monotonic() - started:.0f} s", flush=True)
 
@@ -119,7 +141,8 @@ def collect(modules):
             if filename not in results:
                 continue
             diff = cache.get_unified_diff(mutant.id, dict_synonyms=[], update_cache=False)
-            results[filename].append((mutant.line.line_number, STATUS.get(mutant.status, mutant.status), diff))
+            status = STATUS.get(mutant.status, mutant.status)
+            results[filename].append((mutant.line.line_number, status, diff))
     os.chdir(ROOT)
     return results
 
@@ -152,12 +175,14 @@ def score(killed, total):
 
 def write_report(results):
     REPORT.mkdir(exist_ok=True)
-    table = ["| module | mutants | killed | score | without message-string mutants | equivalent | survivors |",
+    table = ["| module | mutants | killed | score | without message-string mutants | equivalent "
+             "| survivors |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     details = []
     for module, mutants in results.items():
         killed = messages = messages_killed = 0
         equivalents, survivors = [], []
+        messages_run = True
         for line_number, status, diff in mutants:
             before, after = changed_lines(diff)
             reason = equivalent_reason(module, before, after)
@@ -169,13 +194,18 @@ def write_report(results):
             if is_message_only(before, after):
                 messages += 1
                 messages_killed += caught
+                messages_run = messages_run and status != "skipped"
             elif not caught:
                 survivors.append((line_number, status, diff))
         total = len(mutants) - len(equivalents)
-        table.append(f"| {module.removeprefix('hostadmin/')} | {total} | {killed} | {score(killed, total)} | "
+        # Without --messages the message-string mutants were not run: no score that counts them.
+        overall = score(killed, total) if messages_run else f"(not run: {messages} message mutants)"
+        table.append(f"| {module.removeprefix('hostadmin/')} | {total} ({messages} message) | {killed} "
+                     f"| {overall} | "
                      f"{score(killed - messages_killed, total - messages)} | {len(equivalents)} | "
                      f"{len(survivors)} |")
-        section = [f"## {module}", "", f"{len(survivors)} surviving mutants (message-string mutants not listed):", ""]
+        section = [f"## {module}", "",
+                   f"{len(survivors)} surviving mutants (message-string mutants not listed):", ""]
         for line_number, status, diff in survivors:
             section += [f"line {line_number} ({status}):", "```diff", *diff.splitlines()[2:], "```", ""]
         if equivalents:

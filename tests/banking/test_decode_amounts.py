@@ -1,4 +1,4 @@
-"""Plaid transactions become bank lines: amounts in the currency's own minor units, the transaction's currency."""
+"""Plaid transactions become bank lines: amounts in their currency's own minor units, in its own currency."""
 import json
 from datetime import date
 

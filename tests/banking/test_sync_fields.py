@@ -1,6 +1,8 @@
 """The whole sync, emulator to import rows, with what real Plaid sends: other currencies, omitted fields."""
 from datetime import date
 
+from sqlalchemy import select
+
 from hostadmin.banking.models import BankAccount
 from tests.banking.helpers import all_rows, truth
 from tests.banking.test_sync import sync
@@ -102,3 +104,16 @@ def test_a_yen_amount_with_decimals_is_recorded_invalid_not_rounded(app, item, p
     assert odd not in rows and rows[fine].amount == -15
     assert run.invalid == 1 and run.invalid_details == [
         {"source_id": odd, "reason": "12.5 JPY has more than 0 decimal places"}]
+
+
+def test_an_account_shared_later_without_a_persistent_id_is_added_without_one(app, db, item, plaid,
+                                                                               plaid_client):
+    new = plaid.new_account(item.plaid_item_id)
+    plaid.share_accounts(item.plaid_item_id, new)
+    plaid.add_transactions(item.plaid_item_id, specs=[
+        {"amount": -2.0, "date": "2026-11-10", "name": "Into the new account", "account_id": new}])
+
+    sync(item, plaid_client)
+
+    account = db.session.scalar(select(BankAccount).where(BankAccount.plaid_account_id == new))
+    assert (account.persistent_account_id, account.currency) == (None, "USD")

@@ -1,4 +1,4 @@
-"""CSV statements, rule by rule: signs, blank and short lines, references, currencies, stable ids, big files."""
+"""CSV statements rule by rule: signs, blank and short lines, references, currencies, stable ids, big files."""
 from datetime import date
 
 import pytest
@@ -98,7 +98,8 @@ def test_a_zero_amount_is_refused_and_one_cent_is_kept(world):
 
 def test_a_blank_line_inside_a_statement_skips_only_itself(world):
     host, admin, imp = world
-    text = statement("2026-11-01,Before,1.00,", "", " , , ,", "2026-11-02,After,2.00,", "2026-11-03,Last,3.00,")
+    text = statement("2026-11-01,Before,1.00,", "", " , , ,", "2026-11-02,After,2.00,",
+                     "2026-11-03,Last,3.00,")
 
     result = csv_import.preview(imp, text, MAPPING)
 
@@ -154,7 +155,8 @@ def test_the_currency_column_wins_over_the_fixed_currency(world):
 
 def test_a_repeated_bank_reference_is_reported_and_neither_line_imported(world):
     host, admin, imp = world
-    text = statement("2026-11-01,Gift,1.00,R-1", "2026-11-02,Gift again,2.00,R-1", "2026-11-03,Other,3.00,R-2")
+    text = statement("2026-11-01,Gift,1.00,R-1", "2026-11-02,Gift again,2.00,R-1",
+                     "2026-11-03,Other,3.00,R-2")
 
     result = csv_import.preview(imp, text, MAPPING)
 
@@ -169,7 +171,8 @@ def test_a_repeated_reference_already_imported_counts_as_already_imported(world)
     host, admin, imp = world
     csv_import.import_csv(host, admin, imp, statement("2026-11-01,Gift,1.00,R-1"), MAPPING, "a.csv")
 
-    result = csv_import.preview(imp, statement("2026-11-01,Gift,1.00,R-1", "2026-11-01,Gift,1.00,R-1"), MAPPING)
+    twice = statement("2026-11-01,Gift,1.00,R-1", "2026-11-01,Gift,1.00,R-1")
+    result = csv_import.preview(imp, twice, MAPPING)
 
     assert (result.already_imported, result.new_lines, result.invalid) == (2, [], [])
 
@@ -186,8 +189,8 @@ def test_the_stable_id_of_a_known_line_never_changes(world):
     _, _, imp = world
     mapping = {**MAPPING, "reference": ""}
 
-    result = csv_import.preview(imp, statement("2026-11-03,Grant ACME,1000.00,", "2026-11-03,Grant ACME,1000.00,"),
-                                mapping)
+    text = statement("2026-11-03,Grant ACME,1000.00,", "2026-11-03,Grant ACME,1000.00,")
+    result = csv_import.preview(imp, text, mapping)
 
     # sha256("CU 1234|2026-11-03|100000|USD|grant acme|<occurrence>"), first 40 hex digits.
     assert [line.source_id for line in result.lines] == [
@@ -247,7 +250,8 @@ def test_imported_rows_wait_for_triage_and_the_run_says_what_happened(world, clo
     row = ImportRow.query.one()
     assert (row.status, row.pending, row.needs_review, row.first_run_id, row.host_id) == \
         ("PENDING", False, False, run.id, host.id)
-    assert (row.created_at, row.updated_at, row.currency, len(row.description)) == (clock.now, clock.now, "USD", 500)
+    assert (row.created_at, row.updated_at, row.currency, len(row.description)) == \
+        (clock.now, clock.now, "USD", 500)
     assert (run.filename, run.outcome, run.started_at, run.finished_at) == ("f" * 300, "SUCCEEDED", clock.now,
                                                                             clock.now)
     assert run.invalid_details == [{"line": 3, "error": "“bad” is not a date like 2026-11-20"}]
@@ -274,11 +278,12 @@ def test_a_mapping_saved_with_an_upload_cannot_change_the_account_label(world):
 
 def admin_audit(host, action):
     from hostadmin.extensions import db
-    return db.session.scalars(select(AuditEntry).where(AuditEntry.host_id == host.id, AuditEntry.action == action)
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.host_id == host.id,
+                                                       AuditEntry.action == action)
                               .order_by(AuditEntry.id.desc())).first()
 
 
-# --------------------------------------------------------------------------- creating an import, reading files
+# ------------------------------------------------------------------------- creating an import, reading files
 
 def test_an_import_needs_a_name_and_its_account_defaults_to_it(world):
     host, admin, _ = world
@@ -316,10 +321,15 @@ def test_columns_are_guessed_from_the_header_and_a_saved_mapping_wins_when_its_c
     assert (guessed["date"], guessed["description"], guessed["debit"], guessed["credit"], guessed["currency"],
             guessed["reference"], guessed["amount"], guessed["date_format"]) == \
         ("Booking Date", "Details", "Money out", "Money in", "CCY", "FITID", "", "%Y-%m-%d")
-    saved = csv_import.guess_mapping(header, {"description": "FITID", "date": "Gone", "date_format": "%d/%m/%Y"})
-    assert (saved["description"], saved["date"], saved["date_format"]) == ("FITID", "Booking Date", "%d/%m/%Y")
+    saved = csv_import.guess_mapping(header, {"description": "FITID", "date": "Gone",
+                                              "date_format": "%d/%m/%Y"})
+    assert (saved["description"], saved["date"], saved["date_format"]) == \
+        ("FITID", "Booking Date", "%d/%m/%Y")
     both = csv_import.guess_mapping(["Date", "Memo", "Amount", "Debit", "Credit"])
     assert (both["amount"], both["debit"], both["credit"]) == ("Amount", "", "")
+
+
+NO_CURRENCY = "Choose the currency column or give the currency (three letters, such as USD)."
 
 
 @pytest.mark.parametrize("change, error", [
@@ -328,8 +338,8 @@ def test_columns_are_guessed_from_the_header_and_a_saved_mapping_wins_when_its_c
     ({"amount": "", "debit": "", "credit": ""}, "Choose the amount column, or the debit and credit columns."),
     ({"amount": "Betrag"}, "The amount column “Betrag” is not in this file."),
     ({"reference": "Ref"}, "The reference column “Ref” is not in this file."),
-    ({"fixed_currency": "US"}, "Choose the currency column or give the currency (three letters, such as USD)."),
-    ({"fixed_currency": ""}, "Choose the currency column or give the currency (three letters, such as USD)."),
+    ({"fixed_currency": "US"}, NO_CURRENCY),
+    ({"fixed_currency": ""}, NO_CURRENCY),
     ({"date_format": "%Y"}, "Choose the date format."),
 ])
 def test_a_mapping_that_does_not_fit_the_file_is_explained(world, change, error):

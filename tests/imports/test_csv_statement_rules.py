@@ -313,6 +313,34 @@ def test_a_byte_order_mark_and_semicolons_or_tabs_are_read(world):
     assert (header, rows) == (["Date", "Description"], [["2026-11-01", "Gift, with comma"]])
 
 
+def test_a_file_whose_delimiter_cannot_be_sniffed_is_read_as_commas():
+    header, rows = csv_import.read_table("Date,Description,Amount\n2026-11-01,Gift\n2026-11-02,A,B,C,D\n")
+
+    assert header == ["Date", "Description", "Amount"]
+    assert rows == [["2026-11-01", "Gift"], ["2026-11-02", "A", "B", "C", "D"]]
+
+
+def test_a_first_column_starting_with_x_keeps_its_name():
+    assert csv_import.read_table("\ufeffXfer date,Amount\n2026-11-01,1.00\n")[0] == ["Xfer date", "Amount"]
+
+
+def test_long_names_are_cut_to_the_columns_size(world):
+    host, admin, _ = world
+    imp = csv_import.create_csv_import(host, admin, "N" * 250, "A" * 250)
+
+    assert (len(imp.name), len(imp.csv_mapping["account"])) == (200, 200)
+
+
+def test_at_most_500_invalid_lines_are_kept_with_the_run_but_all_are_counted(world):
+    host, admin, imp = world
+    text = statement(*(f"2026-11-01,Gift {n},abc," for n in range(501)), "2026-11-02,Fine,1.00,")
+
+    run = csv_import.import_csv(host, admin, imp, text, MAPPING, "bad.csv")
+
+    assert (run.added, run.invalid, len(run.invalid_details)) == (1, 501, 500)
+    assert run.invalid_details[-1]["line"] == 501
+
+
 def test_columns_are_guessed_from_the_header_and_a_saved_mapping_wins_when_its_column_exists():
     header = ["Booking Date", "Details", "Money out", "Money in", "CCY", "FITID"]
 

@@ -53,6 +53,8 @@ def test_a_one_cent_movement_is_recorded_and_a_zero_row_is_refused(db, clock):
     host = make_host()
     rows = ledger.record_group(host, pair(host, 1), currency="USD", cleared_at=clock.now)
     assert [(r.type, r.amount) for r in rows] == [("CREDIT", 1), ("DEBIT", -1)]
+    assert {(r.description, r.created_by_id, r.order_id, r.expense_id, r.is_refund, r.reason) for r in rows} == \
+        {("", None, None, None, False, None)}
 
     with pytest.raises(ledger.LedgerError, match="cannot be zero"):
         ledger.record_group(host, pair(host, 100) + pair(host, 0), currency="USD", cleared_at=clock.now)

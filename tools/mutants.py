@@ -61,6 +61,8 @@ EQUIVALENT = [
     (LEDGER, 'type=(EntryType.CREDIT if entry.amount > 0 else EntryType.DEBIT).value,',
      'type=(EntryType.CREDIT if entry.amount >= 0 else EntryType.DEBIT).value,',
      "a zero amount is refused a few lines above, so > 0 and >= 0 agree on every row written"),
+    (LEDGER, '@dataclass(frozen=True)', '@dataclass(frozen=False)',
+     "no code assigns to an Entry; frozen only guards against that"),
     (LEDGER, 'first = originals[0]', 'first = originals[1]',
      "every row of a group has the same currency, description, order and expense (a group has >= 2 rows)"),
     (LEDGER, 'def record_group(host, entries, *, currency, cleared_at, description="", created_by=None,',

@@ -35,6 +35,48 @@ def statement(*lines):
     return HEADER + "".join(line + "\n" for line in lines)
 
 
+# ---------------------------------------------------------------- formats and column names (quick: first)
+
+@pytest.mark.parametrize("date_format, text, example", [
+    ("%Y-%m-%d", "2026-11-20", "2026-11-20"), ("%m/%d/%Y", "11/20/2026", "11/20/2026"),
+    ("%d/%m/%Y", "20/11/2026", "20/11/2026"), ("%d.%m.%Y", "20.11.2026", "20.11.2026"),
+    ("%Y/%m/%d", "2026/11/20", "2026/11/20")])
+def test_each_offered_date_format_reads_dates_and_shows_its_example(world, date_format, text, example):
+    _, _, imp = world
+    result = csv_import.preview(imp, statement(f"{text},Gift,1.00,", "someday,Gift,2.00,"),
+                                {**MAPPING, "date_format": date_format})
+
+    assert [line.date for line in result.lines] == [date(2026, 11, 20)]
+    assert errors(result) == [(3, f"“someday” is not a date like {example}")]
+
+
+def test_every_mapping_field_of_the_form_is_kept():
+    form = {"date": "D", "date_format": "%d.%m.%Y", "description": "T", "amount": "A", "debit": "Dr",
+            "credit": "Cr", "currency": "C", "fixed_currency": "chf", "reference": "R", "negate": "on",
+            "decimal_comma": "on", "unrelated": "x"}
+
+    assert csv_import.mapping_from_form(form) == {
+        "date": "D", "date_format": "%d.%m.%Y", "description": "T", "amount": "A", "debit": "Dr",
+        "credit": "Cr", "currency": "C", "fixed_currency": "CHF", "reference": "R", "negate": True,
+        "decimal_comma": True}
+
+
+@pytest.mark.parametrize("column, key", [
+    ("Date", "date"), ("Posted", "date"), ("Booking date", "date"), ("Transaction Date", "date"),
+    ("Value date", "date"), ("Description", "description"), ("Details", "description"), ("Memo", "description"),
+    ("Payee", "description"), ("Narrative", "description"), ("Name", "description"), ("Amount", "amount"),
+    ("Value", "amount"), ("Debit", "debit"), ("Withdrawal", "debit"), ("Money out", "debit"),
+    ("Paid out", "debit"), ("Credit", "credit"), ("Deposit", "credit"), ("Money in", "credit"),
+    ("Paid in", "credit"), ("Currency", "currency"), ("CCY", "currency"), ("Reference", "reference"),
+    ("ID", "reference"), ("Transaction ID", "reference"), ("Ref", "reference"), ("FITID", "reference")])
+def test_common_bank_column_names_are_recognised(column, key):
+    guessed = csv_import.guess_mapping(["Something else", column])
+
+    assert guessed[key] == column
+    assert [k for k in ("date", "description", "amount", "debit", "credit", "currency", "reference")
+            if guessed[k]] == [key]
+
+
 # --------------------------------------------------------------------------- amounts and signs
 
 def test_negate_flips_a_bank_that_writes_money_out_as_positive(world):

@@ -162,6 +162,21 @@ def test_a_reversal_negates_each_row_on_the_same_accounts(db, clock):
     assert all(balance == 0 for balance in ledger.balances(host).values())
 
 
+def test_a_group_that_is_not_made_of_pairs_is_reversed_row_by_row(db, clock):
+    host = make_host()
+    collective, ada, grace = make_collective(host), make_contributor(host), make_contributor(host)
+    kind = LedgerKind.CONTRIBUTION
+    originals = ledger.record_group(host, [ledger.Entry(collective, ada, 100, kind),
+                                           ledger.Entry(ada, collective, -60, kind),
+                                           ledger.Entry(grace, collective, -40, kind)],
+                                    currency="USD", cleared_at=clock.now)
+
+    refunds = ledger.reverse_group(host, originals[0].group_id, reason="Split wrongly")
+
+    assert [(r.account_id, r.counterparty_id, r.amount) for r in refunds] == [
+        (collective.id, ada.id, -100), (ada.id, collective.id, 60), (grace.id, collective.id, 40)]
+
+
 def test_a_reversal_of_an_expense_keeps_the_expense_and_its_cleared_date(db, clock):
     host = make_host()
     collective, payee = make_collective(host), make_payee(host)

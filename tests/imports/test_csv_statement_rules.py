@@ -397,6 +397,8 @@ def test_columns_are_guessed_from_the_header_and_a_saved_mapping_wins_when_its_c
         ("FITID", "Booking Date", "%d/%m/%Y")
     both = csv_import.guess_mapping(["Date", "Memo", "Amount", "Debit", "Credit"])
     assert (both["amount"], both["debit"], both["credit"]) == ("Amount", "", "")
+    debit_too = csv_import.guess_mapping(["Date", "Memo", "Amount", "Debit"])
+    assert (debit_too["amount"], debit_too["debit"]) == ("Amount", "")
 
 
 NO_CURRENCY = "Choose the currency column or give the currency (three letters, such as USD)."
@@ -408,6 +410,9 @@ NO_CURRENCY = "Choose the currency column or give the currency (three letters, s
     ({"amount": "", "debit": "", "credit": ""}, "Choose the amount column, or the debit and credit columns."),
     ({"amount": "Betrag"}, "The amount column “Betrag” is not in this file."),
     ({"reference": "Ref"}, "The reference column “Ref” is not in this file."),
+    ({"amount": "", "debit": "Out"}, "The debit column “Out” is not in this file."),
+    ({"amount": "", "credit": "In"}, "The credit column “In” is not in this file."),
+    ({"currency": "Ccy"}, "The currency column “Ccy” is not in this file."),
     ({"fixed_currency": "US"}, NO_CURRENCY),
     ({"fixed_currency": ""}, NO_CURRENCY),
     ({"date_format": "%Y"}, "Choose the date format."),

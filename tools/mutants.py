@@ -92,6 +92,8 @@ EQUIVALENT = [
      "preview() sets `new` on every line before anything reads it; the default is never seen"),
     (CSV, 'new: bool = True', 'new: bool = None',
      "preview() sets `new` on every line before anything reads it; the default is never seen"),
+    (CSV, 'error: str | None = None', 'error: str | None = ""',
+     "every reader tests `result.error` for truth (import_csv, the route, the template): '' reads as None"),
     (CSV, 'def guess_mapping(header, saved=None):', 'def guess_mapping(header, saved=""):',
      "read only as `dict(saved or {})`: '' falls through like None"),
     (CSV, 'dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")',

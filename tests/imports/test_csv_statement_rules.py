@@ -329,8 +329,9 @@ def admin_audit(host, action):
 
 def test_an_import_needs_a_name_and_its_account_defaults_to_it(world):
     host, admin, _ = world
-    with pytest.raises(InputError, match="Give the import a name"):
-        csv_import.create_csv_import(host, admin, "   ")
+    for missing in ("   ", "", None):
+        with pytest.raises(InputError, match="Give the import a name"):
+            csv_import.create_csv_import(host, admin, missing)
 
     imp = csv_import.create_csv_import(host, admin, "  Savings  ")
 

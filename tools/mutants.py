@@ -94,6 +94,8 @@ EQUIVALENT = [
      "preview() sets `new` on every line before anything reads it; the default is never seen"),
     (CSV, 'error: str | None = None', 'error: str | None = ""',
      "every reader tests `result.error` for truth (import_csv, the route, the template): '' reads as None"),
+    (CSV, 'dialect = csv.excel', 'dialect = None',
+     "csv.reader(…, None) reads with its default dialect, which is csv.excel"),
     (CSV, 'def guess_mapping(header, saved=None):', 'def guess_mapping(header, saved=""):',
      "read only as `dict(saved or {})`: '' falls through like None"),
     (CSV, 'dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")',

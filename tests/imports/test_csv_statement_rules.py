@@ -400,6 +400,8 @@ def test_columns_are_guessed_from_the_header_and_a_saved_mapping_wins_when_its_c
     assert (both["amount"], both["debit"], both["credit"]) == ("Amount", "", "")
     debit_too = csv_import.guess_mapping(["Date", "Memo", "Amount", "Debit"])
     assert (debit_too["amount"], debit_too["debit"]) == ("Amount", "")
+    credit_too = csv_import.guess_mapping(["Date", "Memo", "Amount", "Credit"])
+    assert (credit_too["amount"], credit_too["credit"]) == ("Amount", "")
 
 
 NO_CURRENCY = "Choose the currency column or give the currency (three letters, such as USD)."

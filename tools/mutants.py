@@ -227,6 +227,9 @@ class FlakeWatch:
 
 def collect(modules):
     """{module: [(status, diff), …]} read from mutmut's cache."""
+    for module in modules:  # an interrupted run leaves its last mutant applied, the original beside it
+        if (TREE / f"{module}.bak").exists():
+            shutil.move(TREE / f"{module}.bak", TREE / module)
     os.chdir(TREE)
     sys.path.insert(0, str(TREE))
     from mutmut import cache

@@ -98,8 +98,8 @@ EQUIVALENT = [
      "csv.reader(…, None) reads with its default dialect, which is csv.excel"),
     (CSV, 'def guess_mapping(header, saved=None):', 'def guess_mapping(header, saved=""):',
      "read only as `dict(saved or {})`: '' falls through like None"),
-    (CSV, 'dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")',
-     'dialect = csv.Sniffer().sniff(text[:4097], delimiters=",;\t|")',
+    (CSV, r'dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")',
+     r'dialect = csv.Sniffer().sniff(text[:4097], delimiters=",;\t|")',
      "one more character of sample for the delimiter sniffer"),
     (CSV, 'key = (line.date, line.amount, line.currency, " ".join(line.description.lower().split()))',
      'key = (line.date, line.amount, line.currency, "XX XX".join(line.description.lower().split()))',
@@ -321,7 +321,7 @@ def write_report(results):
             section += [f"line {line_number} ({status}):", "```diff", *diff.splitlines()[2:], "```", ""]
         if equivalents:
             section += ["Equivalent mutants (not counted):", ""]
-            section += [f"- line {n}: `{b}` → `{a}`: {reason}" for n, b, a, reason in equivalents]
+            section += [f"- line {n}: `{b}` → `{a}`: {reason}" for n, b, a, reason in equivalents] + [""]
         details.append("\n".join(section))
         (REPORT / (Path(module).stem + ".txt")).write_text("\n".join(section) + "\n")
     summary = ["# Mutation testing (make mutants)", "", *table, "",

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench venv clean
+.PHONY: run test bench mutants venv clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,5 +23,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks $(BENCH)
 
+# Mutation testing of the money-critical modules (slow: minutes per module; not part of .ci/run).
+$(VENV)/.mutants-installed: $(STAMP) requirements-mutants.txt
+	$(PY) -m pip install --quiet -r requirements-mutants.txt
+	touch $@
+
+mutants: $(VENV)/.mutants-installed
+	$(PY) tools/mutants.py $(MUTANTS)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mutants mutants-report

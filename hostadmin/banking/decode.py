@@ -30,10 +30,11 @@ class Transaction(msgspec.Struct):
     # A JSON number, as Plaid sends it. float's shortest repr gives back the exact
     # decimal text for bank amounts, so Decimal(repr(amount)) loses nothing.
     amount: float
-    iso_currency_code: str | None
-    unofficial_currency_code: str | None
     date: date
     pending: bool
+    # Absent is read as null: currency_of() then falls back to the unofficial code, then the account's.
+    iso_currency_code: str | None = None
+    unofficial_currency_code: str | None = None
     authorized_date: date | None = None
     pending_transaction_id: str | None = None
     name: str | None = None

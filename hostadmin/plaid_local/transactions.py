@@ -2,6 +2,7 @@
 import json
 import random
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from . import generator, ids, objects
 from .errors import invalid_field
@@ -10,6 +11,22 @@ from .errors import invalid_field
 def _to_cents(amount) -> int:
     """Plaid-signed amount (JSON number) to integer cents."""
     return int(round(float(amount) * 100))
+
+
+def _exact_amount(amount) -> float:
+    """A spec's amount as the JSON number Plaid would send, keeping every decimal (KWD has three)."""
+    value = Decimal(str(amount))
+    if not value.is_finite():
+        raise ValueError(f"amount {amount!r} is not a number")
+    return float(value)
+
+
+# Keys Plaid may leave out of a Transaction; a spec's `omit` drops them from the wire object.
+OMITTABLE = frozenset({"authorized_date", "authorized_datetime", "merchant_name", "merchant_entity_id",
+                       "pending_transaction_id", "name", "iso_currency_code", "unofficial_currency_code",
+                       "logo_url", "website", "check_number", "transaction_code", "account_owner",
+                       "category", "category_id", "counterparties", "location", "payment_meta",
+                       "personal_finance_category", "personal_finance_category_icon_url", "datetime"})
 
 
 class TransactionOps:
@@ -61,7 +78,7 @@ class TransactionOps:
             txns.append(self._from_spec(item_id, spec, account_id))
         txns.sort(key=lambda t: t["date"])
         with self.store.write() as conn:
-            self.log.append(conn, item_id, [("add", t, t["name"].upper()) for t in txns])
+            self.log.append(conn, item_id, [("add", t, (t.get("name") or "").upper()) for t in txns])
         if notify and txns:
             self.changed(item_id)
         return [t["transaction_id"] for t in txns]
@@ -72,17 +89,31 @@ class TransactionOps:
             day = date.fromisoformat(str(spec.get("date") or self.today()))
             authorized = spec.get("authorized_date")
             authorized = date.fromisoformat(str(authorized)) if authorized else day
-            cents = _to_cents(spec["amount"])
-        except (KeyError, ValueError, TypeError) as exc:
+            amount = _exact_amount(spec["amount"])
+        except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
             raise invalid_field(f"invalid transaction spec: {exc}") from None
+        omit = set(spec.get("omit") or ())
+        if omit - OMITTABLE:
+            raise invalid_field(f"cannot omit {', '.join(sorted(omit - OMITTABLE))}")
         merchant = {"name": spec["merchant_name"]} if spec.get("merchant_name") else None
-        return objects.transaction(
-            transaction_id=ids.plaid_id(), account_id=account["account_id"], amount_cents=cents,
+        unofficial = spec.get("unofficial_currency_code")
+        # Plaid sets exactly one of the two codes: an unofficial one (crypto …) comes with a null ISO code.
+        iso = spec.get("iso_currency_code", None if unofficial else account["balances"].get("iso_currency_code"))
+        txn = objects.transaction(
+            transaction_id=ids.plaid_id(), account_id=account["account_id"], amount_cents=0,
             txn_date=day, authorized_date=authorized,
             name=spec.get("name") or spec.get("description") or "TRANSACTION",
             pending=bool(spec.get("pending", False)), merchant=merchant,
             payment_channel=spec.get("payment_channel", "other"),
-            iso_currency_code=spec.get("iso_currency_code", "USD"))
+            iso_currency_code=iso)
+        txn.update(amount=amount, unofficial_currency_code=unofficial)
+        if "pending_transaction_id" in spec:
+            txn["pending_transaction_id"] = spec["pending_transaction_id"]
+        if "authorized_date" in spec and not spec["authorized_date"]:
+            txn["authorized_date"] = None
+        for key in omit:
+            del txn[key]
+        return txn
 
     def _current(self, transaction_ids) -> list[tuple[str, dict]]:
         """Return [(item_id, Transaction)] for ids, raising INVALID_FIELD on unknown ones."""
@@ -108,7 +139,7 @@ class TransactionOps:
         if changes:
             raise invalid_field(f"cannot modify {', '.join(changes)}")
         with self.store.write() as conn:
-            self.log.append(conn, item_id, [("modify", txn, txn["name"].upper())])
+            self.log.append(conn, item_id, [("modify", txn, (txn.get("name") or "").upper())])
         self.changed(item_id)
         return txn
 
@@ -146,7 +177,7 @@ class TransactionOps:
             by_item.setdefault(item_id, ([], []))
             by_item[item_id][0].append(("remove", (txn["transaction_id"], txn["account_id"]),
                                         None))
-            by_item[item_id][1].append(("add", posted, posted["name"].upper()))
+            by_item[item_id][1].append(("add", posted, (posted.get("name") or "").upper()))
             adds.append(posted["transaction_id"])
         with self.store.write() as conn:
             for item_id, (removes, posts) in by_item.items():

@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from hostadmin.extensions import db
+from hostadmin.money import minor_digits
 from hostadmin.imports.models import ImportRow
 
 
@@ -21,9 +22,16 @@ def _import_id(item):
 
 
 def truth(plaid, item):
-    """The emulator's current transactions as {id: (amount in hostadmin terms, pending)}."""
-    return {tid: (-int(Decimal(repr(t["amount"])) * 100), t["pending"])
+    """The emulator's current transactions as {id: (amount in hostadmin terms, pending)}.
+
+    Scaled by each transaction's own currency (JPY 0 decimals, KWD 3), never by a fixed 100.
+    """
+    return {tid: (-int(Decimal(repr(t["amount"])).scaleb(minor_digits(_currency(t)))), t["pending"])
             for tid, t in plaid.transactions(item.plaid_item_id).items()}
+
+
+def _currency(transaction):
+    return transaction.get("iso_currency_code") or transaction.get("unofficial_currency_code") or "USD"
 
 
 def all_rows(item):

@@ -24,12 +24,12 @@ bench: $(STAMP)
 	$(PY) -m benchmarks $(BENCH)
 
 # Mutation testing of the money-critical modules (slow: minutes per module; not part of .ci/run).
-$(VENV)/.mutants-installed: $(STAMP) requirements-mutants.txt
-	$(PY) -m pip install --quiet -r requirements-mutants.txt
+$(VENV)/.mutants-installed: $(STAMP) .ci/requirements-mutants.txt
+	$(PY) -m pip install --quiet -r .ci/requirements-mutants.txt
 	touch $@
 
 mutants: $(VENV)/.mutants-installed
-	$(PY) tools/mutants.py $(MUTANTS)
+	$(PY) .ci/mutants.py $(MUTANTS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mutants mutants-report

@@ -6,8 +6,8 @@ notices ("survivor") is a bug the suite would let through. Runs happen in a scra
 (`.mutants/tree`), so a crash never leaves a mutated module in your work tree and you can keep editing.
 One process, one mutant at a time: the machine is shared.
 
-    python tools/mutants.py                  # every module below
-    python tools/mutants.py decode ledger    # modules whose path contains one of the words
+    python .ci/mutants.py                  # every module below
+    python .ci/mutants.py decode ledger    # modules whose path contains one of the words
 
 Writes mutants-report/summary.md (the table and every survivor's diff) and mutants-report/<module>.txt.
 Mutants that only change the text of an error message, and those listed as equivalent below, are not run
@@ -36,6 +36,11 @@ MODULES = {
     "hostadmin/ledger/service.py": ["tests/ledger/test_service_rules.py", "tests/ledger/test_ledger.py"],
     "hostadmin/imports/csv_import.py": ["tests/imports/test_csv_import.py",
                                         "tests/imports/test_csv_statement_rules.py"],
+    # The money side, as it lands: amount parsing, cleared-date rules, closed months, reverse-and-recreate.
+    "hostadmin/money.py": ["tests/test_money_parse.py", "tests/banking/test_decode_amounts.py"],
+    "hostadmin/funds/cleared.py": ["tests/funds/test_cleared.py"],
+    "hostadmin/funds/periods.py": ["tests/funds/test_cli_periods.py", "tests/funds/test_cleared.py"],
+    "hostadmin/funds/service.py": ["tests/funds/test_service.py"],
 }
 # Browser tests are slow and test pages; the rules above are all stated by the SQLite tests.
 MARKERS = "not browser and not postgres"
@@ -165,7 +170,7 @@ def copy_tree(fresh):
         shutil.copy2(source, target, follow_symlinks=False)
     # mutmut imports mutmut_config from its working directory and calls pre_mutation before each mutant.
     (TREE / "mutmut_config.py").write_text(
-        "import sys\nsys.path.insert(0, 'tools')\nfrom mutants import pre_mutation  # noqa: E402,F401\n")
+        "import sys\nsys.path.insert(0, '.ci')\nfrom mutants import pre_mutation  # noqa: E402,F401\n")
 
 
 def pre_mutation(context):
@@ -184,7 +189,7 @@ def pre_mutation(context):
 
 def run_module(module, tests):
     """mutmut over one module with its test selection; results accumulate in .mutants/tree/.mutmut-cache."""
-    runner = " ".join([sys.executable, "tools/mutants.py", "--pytest", *tests])
+    runner = " ".join([sys.executable, ".ci/mutants.py", "--pytest", *tests])
     print(f"\n== {module}: {' '.join(tests)}", flush=True)
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}

@@ -1,0 +1,15 @@
+"""Fixtures for the money side: the same tests on SQLite and on PostgreSQL."""
+import pytest
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_app(request):
+    """The app on SQLite (or TEST_DATABASE_URL), then on PostgreSQL (the pg_app fixture)."""
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+
+
+@pytest.fixture
+def cli(app):
+    """cli(*args) runs a `flask` command in the test's app; the result has stdout, stderr, exit_code."""
+    runner = app.test_cli_runner()
+    return lambda *args, **kwargs: runner.invoke(args=[str(a) for a in args], **kwargs)

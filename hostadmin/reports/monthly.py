@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from hostadmin.extensions import db
 from hostadmin.funds import cleared
 from hostadmin.ledger.models import Account, AccountKind, LedgerKind, LedgerTransaction, Order
+from hostadmin.ledger.service import LedgerError
 from hostadmin.money import major_units
 
 COLUMNS = ("contributions", "added_funds", "expenses", "host_fees", "processor_fees", "corrections")
@@ -23,7 +24,7 @@ KIND_COLUMNS = {LedgerKind.CONTRIBUTION.value: "contributions", LedgerKind.ADDED
 CSV_HEADER = ("collective", "opening", *COLUMNS, "closing", "currency")
 
 
-class ReconciliationError(RuntimeError):
+class ReconciliationError(LedgerError):
     """The month's figures do not add up; the message lists every check that failed."""
 
 

@@ -13,3 +13,16 @@ def cli(app):
     """cli(*args) runs a `flask` command in the test's app; the result has stdout, stderr, exit_code."""
     runner = app.test_cli_runner()
     return lambda *args, **kwargs: runner.invoke(args=[str(a) for a in args], **kwargs)
+
+
+@pytest.fixture
+def worker():
+    """worker() runs every job waiting on the `reports` queue in a real RQ SimpleWorker, then returns."""
+    from rq import SimpleWorker
+
+    from hostadmin.extensions import queues
+
+    def work():
+        queue = queues.get("reports")
+        SimpleWorker([queue], connection=queues.connection).work(burst=True)
+    return work

@@ -80,12 +80,14 @@ def register_blueprints(app):
     from hostadmin.dashboard.routes import bp as dashboard_bp, root as root_bp
     from hostadmin.funds.routes import bp as funds_bp
     from hostadmin.imports.routes import bp as imports_bp
+    from hostadmin.reports.routes import bp as reports_bp
     from hostadmin.web import require_login
     from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
     app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
-    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp):
+    for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, webhooks_bp, webhook_log_bp, imports_bp, funds_bp,
+               reports_bp):
         app.register_blueprint(bp)
 
 

@@ -223,3 +223,9 @@ def _meta(job, percent):
     if job is not None:
         job.meta["progress"] = percent
         job.save_meta()
+
+
+def recent(host, limit=50):
+    """The host's latest requests and stored months, newest first."""
+    return db.session.scalars(select(ReportExport).where(ReportExport.host_id == host.id)
+                              .order_by(ReportExport.id.desc()).limit(limit)).all()

@@ -18,6 +18,7 @@ def cli(app):
 @pytest.fixture
 def worker():
     """worker() runs every job waiting on the `reports` queue in a real RQ SimpleWorker, then returns."""
+    from flask import g
     from rq import SimpleWorker
 
     from hostadmin.extensions import queues
@@ -25,4 +26,7 @@ def worker():
     def work():
         queue = queues.get("reports")
         SimpleWorker([queue], connection=queues.connection).work(burst=True)
+        # The job ended the shared session: what earlier requests left in `g` is detached now.
+        for name in ("host", "membership"):
+            g.pop(name, None)
     return work

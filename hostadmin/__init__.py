@@ -113,7 +113,8 @@ def register_cli(app):
     for command in (webhooks_cli, scheduler_command):
         app.cli.add_command(command)
     from hostadmin.funds.cli import COMMANDS as funds_commands
-    for command in funds_commands:
+    from hostadmin.reports.cli import reports_cli  # also adds `ledger export`
+    for command in (*funds_commands, reports_cli):
         app.cli.add_command(command)
 
 

@@ -23,7 +23,12 @@ def path_of(file_name):
 
 def write(file_name, fmt, rows, on_row=None):
     """Write `rows` (header first) as CSV or XLSX to file_name atomically; return (data rows, size)."""
-    final = path_of(file_name)
+    return write_to(path_of(file_name), fmt, rows, on_row)
+
+
+def write_to(final, fmt, rows, on_row=None):
+    """Write `rows` to the path `final` through a temporary file in its directory; return (data rows, size)."""
+    final = Path(final)
     partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
     try:
         count = (_write_csv if fmt == "csv" else _write_xlsx)(partial, rows, on_row)

@@ -4,6 +4,8 @@ A request is a report_exports row plus an RQ job on the `reports` queue; the job
 job.meta with its progress. A closed month's report is stored when the month closes, inside the closing's
 transaction, and never changed; reopening and closing again stores a new version beside it.
 """
+import os
+import socket
 from datetime import date, timedelta
 
 from flask import current_app
@@ -67,7 +69,28 @@ def can_retry(export):
     if export.status not in (ExportStatus.QUEUED.value, ExportStatus.RUNNING.value):
         return False
     job = _job(export)
-    return job is None or job.get_status(refresh=True) in RETRYABLE_JOB_STATES
+    if job is None:
+        return True
+    status = job.get_status(refresh=True)
+    return status in RETRYABLE_JOB_STATES or (status == JobStatus.STARTED and _worker_gone(job))
+
+
+def _worker_gone(job):
+    """True when the worker that started `job` was killed: its process on this machine no longer exists."""
+    from rq import Worker
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (job.worker_name or ""),
+                                connection=queues.connection) if job.worker_name else None
+    if worker is None:
+        return True
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return False  # another machine's worker: RQ's own monitoring will fail the job if it died
+    try:
+        os.kill(worker.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def run(export_id, job=None):

@@ -228,3 +228,29 @@ def _correction_notes(host, start, end):
             corrects_group_id=source.group_id, corrects_date=source_day.isoformat(),
             corrects_month=source_month, text=text))
     return notes
+
+
+@dataclass
+class TrendPoint:
+    """One month of the trend: the collectives' money in and out and the closing total (None: did not reconcile)."""
+
+    month: str
+    money_in: int | None
+    money_out: int | None
+    closing: int | None
+
+
+def trend(host, month, months=12):
+    """The `months` months ending with `month`, oldest first, each checked like a report."""
+    year, number = (int(part) for part in cleared.parse_month(month).split("-"))
+    points = []
+    for back in range(months - 1, -1, -1):
+        index = year * 12 + number - 1 - back
+        label = f"{index // 12:04d}-{index % 12 + 1:02d}"
+        try:
+            report = build(host, label)
+        except ReconciliationError:
+            points.append(TrendPoint(label, None, None, None))
+            continue
+        points.append(TrendPoint(label, report.total.total_in, report.total.total_out, report.total.closing))
+    return points

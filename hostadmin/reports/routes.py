@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import get_for_host_or_404, host_blueprint, open_to_members
 from hostadmin.funds import cleared
+from hostadmin.money import major_units
 from hostadmin import csvsafe
 from hostadmin.reports import audit as audit_trail, exports, files, monthly, service
 from hostadmin.reports.models import ExportStatus, ReportExport
@@ -23,6 +24,12 @@ MIME = {"csv": "text/csv; charset=utf-8",
 def vary_on_htmx(response):
     response.headers.add("Vary", "HX-Request")
     return response
+
+
+@bp.app_template_filter("major_units")
+def major_units_filter(amount, currency):
+    """12345 -> "123.45" for a chart's data (None stays None: a month that does not reconcile)."""
+    return None if amount is None else major_units(amount, currency)
 
 
 @bp.get("/")
@@ -107,6 +114,7 @@ def month(month):
                "describe": service.describe}
     try:
         context["report"] = monthly.build(g.host, month)
+        context["trend"] = monthly.trend(g.host, month)
     except monthly.ReconciliationError as error:
         context["error"] = str(error)
         return render_template("reports/month.html", **context), 409

@@ -40,4 +40,9 @@ def test_accountant_requests_october_watches_the_progress_bar_and_downloads_matc
     info.value.save_as(path)
     rows = list(csv.reader(path.open(encoding="utf-8")))
     assert rows[-1] == list(OCTOBER[-1]) and rows[-1][-2] == "586.80"
+
+    page.goto("/h/river/reports/months/2026-10")
+    expect(page.locator("#trend-table tbody tr")).to_have_count(12)
+    page.wait_for_function("() => window.Chart && Chart.getChart('month-chart') && Chart.getChart('trend-chart')")
+    assert page.evaluate("() => Chart.getChart('month-chart').data.datasets[0].data") == [70, 100]
     assert violations == []

@@ -132,6 +132,9 @@ def test_month_page_shows_the_figures_corrections_and_stored_versions(river, cli
     page = client.get("/h/river/reports/months/2026-10").get_data(as_text=True)
     assert 'data-collective="rowers"' in page and "$520.80" in page and "$586.80" in page
     assert 'id="host-fee-income">$12.00<' in page and "Version 1" in page
+    assert 'data-labels=\'["Harbour Choir", "River Rowers"]\'' in page and 'data-in=\'["70.00", "100.00"]\'' in page
+    assert '<tr data-month="2026-10"><th scope="row">' in page and page.count("<tr data-month=") == 12
+    assert '"2025-11"' in page and "chart-4.6.1.umd.min.js" in page
     [stored] = db.session.query(ReportExport).filter(ReportExport.closed_period_id.is_not(None)).all()
     download = client.get(f"/h/river/reports/{stored.id}/download")
     assert download.status_code == 200 and "monthly-2026-10-closed-v1.csv" in download.headers["Content-Disposition"]

@@ -45,5 +45,5 @@ def export_command(host_slug, start, end, by, columns, fmt, out):
                                      tuple(c.strip() for c in columns.split(",") if c.strip()))
     except exports.ExportError as error:
         refuse(error)
-    count, _ = files.write_to(out, fmt, exports.rows(host, wanted))
+    count, _ = exports.write(host, wanted, fmt, out)
     click.echo(f"{count} ledger rows written to {out}")

@@ -39,6 +39,21 @@ def write_to(final, fmt, rows, on_row=None):
     return count, final.stat().st_size
 
 
+def write_chunks(final, chunks):
+    """Write byte chunks (e.g. PostgreSQL COPY output) to `final` atomically; return the size."""
+    final = Path(final)
+    partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
+    try:
+        with open(partial, "wb") as stream:
+            for chunk in chunks:
+                stream.write(chunk)
+        os.replace(partial, final)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return final.stat().st_size
+
+
 def remove(file_name):
     """Delete a stored file if it is there."""
     if file_name and path_of(file_name).exists():

@@ -19,7 +19,6 @@ from hostadmin.ledger.models import Host
 from hostadmin.reports import exports, files, monthly
 from hostadmin.reports.models import ExportKind, ExportStatus, ReportExport
 
-PROGRESS_EVERY = 5000  # rows between progress updates
 RETRYABLE_JOB_STATES = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
@@ -112,12 +111,14 @@ def run(export_id, job=None):
             data = report.to_dict()
         else:
             wanted = _range(export.params)
-            total = exports.count_rows(host, wanted) or 1
+            total, shown = exports.count_rows(host, wanted) or 1, [0]
 
             def on_row(count):
-                if count % PROGRESS_EVERY == 0:
-                    _progress(export.id, job, min(99, count * 100 // total))
-            row_count, size = files.write(file_name, export.format, exports.rows(host, wanted), on_row)
+                percent = min(99, count * 100 // total)
+                if percent >= shown[0] + 5:  # a write per 5 %, not per row
+                    shown[0] = percent
+                    _progress(export.id, job, percent)
+            row_count, size = exports.write(host, wanted, export.format, files.path_of(file_name), on_row)
     except Exception as error:
         db.session.rollback()
         _finish(export.id, status=ExportStatus.FAILED.value, error=str(error)[:2000] or type(error).__name__)

@@ -11,11 +11,12 @@ from flask import current_app
 from rq.job import Job
 from sqlalchemy import inspect
 
+from hostadmin import csvsafe
 from hostadmin.extensions import db, queues
 from hostadmin.funds import periods, service as funds
 from hostadmin.ledger import service as ledger
 from hostadmin.ledger.models import Host, LedgerKind
-from hostadmin.reports import files, service
+from hostadmin.reports import exports, files, service
 from hostadmin.reports.models import ReportExport
 from tests.factories import make_contributor
 from tests.reports.helpers import OCTOBER, add, october_world, utc
@@ -151,3 +152,19 @@ def test_expired_files_are_removed_but_stored_months_are_kept(world, worker):
     assert not path.exists() and export.status == "EXPIRED"
     [stored] = service.stored_versions(db.session.get(Host, inspect(host).identity[0]), "2026-09")
     assert files.path_of(stored.file_name).exists()
+
+
+def test_postgres_copy_export_has_the_same_cells_as_the_streamed_rows(pg_app, tmp_path):
+    host, user, rowers = october_world()[:3]
+    add(host, user, rowers, 1234, utc(2026, 10, 30, 12), host_fee_bps=0,
+        description='=HYPERLINK("x"), "quoted", comma, café')
+    add(host, user, rowers, 99, utc(2026, 10, 30, 13), host_fee_bps=0, description="-12.50")
+    add(host, user, rowers, 98, utc(2026, 10, 30, 14), host_fee_bps=0, description="+ plus @ at")
+    for by in ("effective", "recorded"):
+        wanted = exports.LedgerRange(date(2026, 9, 1), date(2026, 11, 30), by, exports.ALL_COLUMNS)
+        python_rows = [[str(csvsafe.safe_cell(cell)) for cell in row] for row in exports.rows(host, wanted)]
+        copied = b"".join(exports.copy_chunks(host, wanted)).decode("utf-8")
+        assert list(csv.reader(io.StringIO(copied))) == python_rows
+        assert len(python_rows) > 20
+    count, _ = exports.write(host, wanted, "csv", tmp_path / "out.csv")
+    assert count == len(python_rows) - 1

@@ -12,6 +12,7 @@ from hostadmin.funds import cleared
 from hostadmin.text import clean_line
 
 PAGE_SIZE = 50
+MAX_ID = 2**31 - 1
 CSV_HEADER = ("at", "user", "action", "object_type", "object_id", "before", "after", "reason", "data")
 
 
@@ -111,8 +112,9 @@ def _json(value):
 
 
 def _int(text):
+    """A database id from text, or None (ids are 32-bit: anything larger would be a database error)."""
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 11 and int(text) <= MAX_ID else None
 
 
 def _date(text):

@@ -67,7 +67,7 @@ def request_ledger():
     return redirect(url_for("reports.index"), 303)
 
 
-@bp.get("/<int:export_id>/progress")
+@bp.get("/<int(max=2147483647):export_id>/progress")
 def progress(export_id):
     """One request's row; 286 once it is finished, which stops htmx polling."""
     export = get_for_host_or_404(ReportExport, export_id)
@@ -76,7 +76,7 @@ def progress(export_id):
     return body, 286 if export.finished else 200
 
 
-@bp.get("/<int:export_id>/download")
+@bp.get("/<int(max=2147483647):export_id>/download")
 def download(export_id):
     """Stream a finished file."""
     export = get_for_host_or_404(ReportExport, export_id)
@@ -89,7 +89,7 @@ def download(export_id):
                      download_name=service.download_name(export), max_age=0)
 
 
-@bp.post("/<int:export_id>/retry")
+@bp.post("/<int(max=2147483647):export_id>/retry")
 @open_to_members
 def retry(export_id):
     """Queue a failed (or killed) request again."""

@@ -171,3 +171,15 @@ def test_audit_trail_filters_pages_by_keyset_and_exports_csv(river, client, logi
 def test_reports_pages_need_a_login(river, client):
     for path in ("/h/river/reports/", "/h/river/reports/audit", "/h/river/reports/months/2026-10"):
         assert client.get(path).status_code == 302
+
+
+@pytest.mark.parametrize("path", [
+    "/h/river/reports/99999999999999999999/download", "/h/river/reports/2147483648/progress",
+    "/h/river/reports/audit?object_id=99999999999999999999&before=4294967296&from=2026-02-30",
+    "/h/river/reports/audit.csv?object_id=%EF%BC%91&user=\x01", "/h/river/reports/months/%00",
+])
+def test_arbitrary_ids_and_text_in_report_urls_never_cause_a_server_error(any_app, path):
+    admin_email = october_world()[1].email
+    client = any_app.test_client()
+    assert client.login(admin_email, PASSWORD).status_code == 302
+    assert client.get(path).status_code in (200, 404)

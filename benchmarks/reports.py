@@ -34,7 +34,7 @@ FROM (SELECT g, :first_collective + g % 10 AS c, :contributor AS p,
              (CASE WHEN g % 5 = 0 THEN -1 ELSE 1 END) * (100 + (g * 7919) % 250000) AS amount,
              TIMESTAMPTZ '2025-01-01 00:00+00' + (((g - 1) / (:groups / 10)) * interval '1 month')
                + ((g % 27) * interval '1 day') + interval '12 hours' AS cleared
-      FROM generate_series(1, :groups) AS g) AS groups, (VALUES (0), (1)) AS sides(side)
+      FROM generate_series(1::bigint, :groups) AS g) AS groups, (VALUES (0), (1)) AS sides(side)
 """
 
 

@@ -154,6 +154,7 @@ class LedgerTransaction(db.Model):
     __tablename__ = "ledger_transactions"
     __table_args__ = (
         Index("ix_ledger_transactions_account_effective", "account_id", "cleared_at"),
+        Index("ix_ledger_transactions_host_cleared", "host_id", "cleared_at"),  # reports: a host's month
         CheckConstraint("type IN ('CREDIT', 'DEBIT')", name="type_valid"),
     )
 

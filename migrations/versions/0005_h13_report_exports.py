@@ -48,9 +48,13 @@ def upgrade():
         batch_op.create_index('ix_report_exports_host_created', ['host_id', 'id'], unique=False)
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_audit_log_host_at', ['host_id', 'at', 'id'], unique=False)
+    # A host's month of ledger rows for the reports (the other index leads with the account).
+    op.create_index('ix_ledger_transactions_host_cleared', 'ledger_transactions', ['host_id', 'cleared_at'],
+                    unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_ledger_transactions_host_cleared', table_name='ledger_transactions')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_host_at')
     with op.batch_alter_table('report_exports', schema=None) as batch_op:

@@ -81,12 +81,6 @@ def page(host, filters):
     return Page(rows=rows, next_before=rows[-1][0].id if more else None)
 
 
-def history_of(host, object_type, object_id):
-    """Every entry about one object (a contribution, expense, import row or connection), oldest first."""
-    return db.session.execute(_query(host, Filters(object_type=object_type, object_id=object_id))
-                              .order_by(AuditEntry.id)).all()
-
-
 def csv_rows(host, filters):
     """The header, then every matching entry (streamed), newest first."""
     yield CSV_HEADER

@@ -84,6 +84,9 @@ class Config:
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     # Proxies in front of the app that set X-Forwarded-For/-Proto (0: use the connection's address).
     TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
+    # Report and export files (default <instance>/reports) and how long a requested one is kept.
+    REPORTS_DIR = _env("REPORTS_DIR")
+    REPORT_FILE_TTL_DAYS = int(_env("REPORT_FILE_TTL_DAYS", "7"))
     # A session unused for this long ends.
     SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "120"))
 

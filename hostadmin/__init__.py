@@ -84,13 +84,14 @@ def register_blueprints(app):
     from hostadmin.funds.routes import bp as funds_bp
     from hostadmin.imports.routes import bp as imports_bp
     from hostadmin.ledger.routes import bp as ledger_bp
+    from hostadmin.reports.routes import bp as reports_bp
     from hostadmin.web import require_login
     from hostadmin.webhooks.routes import admin as webhook_log_bp, bp as webhooks_bp
 
     app.before_request(expire_idle_session)  # first: the login wall then sees no user
     app.before_request(require_login)
     for bp in (auth_bp, root_bp, dashboard_bp, banking_bp, plaid_oauth_bp, webhooks_bp, webhook_log_bp,
-               imports_bp, funds_bp):
+               imports_bp, funds_bp, reports_bp):
         app.register_blueprint(bp)
     from hostadmin.funds.contribution_routes import bp as contributions_bp
     from hostadmin.funds.expense_routes import bp as expenses_bp
@@ -121,7 +122,8 @@ def register_cli(app):
     for command in (webhooks_cli, scheduler_command):
         app.cli.add_command(command)
     from hostadmin.funds.cli import COMMANDS as funds_commands
-    for command in funds_commands:
+    from hostadmin.reports.cli import reports_cli  # also adds `ledger export`
+    for command in (*funds_commands, reports_cli):
         app.cli.add_command(command)
     from hostadmin.funds.records_cli import COMMANDS as records_commands
     for command in records_commands:

@@ -6,3 +6,4 @@ from hostadmin.imports.models import ImportRow, ImportRun, TransactionsImport  #
 from hostadmin.ledger.models import Account, Expense, Host, LedgerTransaction, Order  # noqa: F401
 from hostadmin.webhooks.models import WebhookEvent  # noqa: F401
 from hostadmin.funds.models import ClosedPeriod  # noqa: F401
+from hostadmin.reports.models import ReportExport  # noqa: F401

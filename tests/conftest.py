@@ -84,6 +84,7 @@ def build_app(databases, redis_url, tmp_path, **overrides):
         "SQLALCHEMY_DATABASE_URI": databases.fresh(tmp_path),
         "REDIS_URL": redis_url,
         "CLOCK": clock,
+        "REPORTS_DIR": str(tmp_path / "reports"),
         **overrides,
     }
     app = create_app(TestConfig, config)

@@ -11,7 +11,8 @@ from hostadmin.types import UTCDateTime
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_object", "host_id", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_log_object", "host_id", "object_type", "object_id"),
+                      Index("ix_audit_log_host_at", "host_id", "at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)

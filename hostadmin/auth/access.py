@@ -6,7 +6,7 @@ never revealed), url_for fills it in again, and writes need the ADMIN role.
 """
 from functools import wraps
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -46,10 +46,18 @@ def host_blueprint(name, import_name, url_prefix=""):
 
     @bp.before_request
     def writes_need_admin():
+        if getattr(current_app.view_functions.get(request.endpoint), "open_to_members", False):
+            return
         if request.method not in SAFE_METHODS and g.membership.role != Role.ADMIN.value:
             abort(403)
 
     return bp
+
+
+def open_to_members(view):
+    """Route decorator: any member (accountants too) may POST here; for requests that change no money or data."""
+    view.open_to_members = True
+    return view
 
 
 def role_required(role):

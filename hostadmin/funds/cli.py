@@ -22,7 +22,7 @@ from hostadmin.money import AmountError, major_units
 periods_cli = AppGroup("periods", help="Close and reopen months.")
 collectives_cli = AppGroup("collectives", help="Create collectives, list their balances.")
 funds_cli = AppGroup("funds", help="Add, correct and revert added funds.")
-ledger_cli = AppGroup("ledger", help="Check the ledger.")
+ledger_cli = AppGroup("ledger", help="Check and export the ledger.")
 COMMANDS = (periods_cli, collectives_cli, funds_cli, ledger_cli)
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])

@@ -15,6 +15,7 @@ def close_month(host, user, month, reason=None):
     """Close `month` ("YYYY-MM", host time zone): nothing can be recorded in it until it is reopened."""
     month = cleared.parse_month(month)
     reason = clean_text(reason or "", 2000).strip() or None
+    stored_file = None
     try:
         # Waits for ledger writes in flight (their trigger holds the host row FOR SHARE), so no row
         # can land in the month after this closing commits.
@@ -28,9 +29,15 @@ def close_month(host, user, month, reason=None):
         db.session.add(period)
         db.session.flush()
         audit.record(host, user, "period.close", period, after={"month": month}, data={"reason": reason})
+        # The month's report is stored as it closes (a report that does not reconcile refuses the closing).
+        from hostadmin.reports.service import store_closed_month
+        stored_file = store_closed_month(host, period, user).file_name
         db.session.commit()
     except Exception:
         db.session.rollback()
+        if stored_file is not None:
+            from hostadmin.reports.files import remove
+            remove(stored_file)
         raise
     return period
 

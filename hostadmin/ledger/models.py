@@ -170,6 +170,7 @@ class LedgerTransaction(db.Model):
               postgresql_ops={"description": "gin_trgm_ops"}),
         Index("ix_ledger_transactions_reason_trgm", "reason", postgresql_using="gin",
               postgresql_ops={"reason": "gin_trgm_ops"}),
+        Index("ix_ledger_transactions_host_cleared", "host_id", "cleared_at"),  # reports: a host's month
         CheckConstraint("type IN ('CREDIT', 'DEBIT')", name="type_valid"),
     )
 

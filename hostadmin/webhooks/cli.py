@@ -63,11 +63,13 @@ def safety_net():
 @click.option("--interval", type=int, default=None, help="Seconds between safety-net runs.")
 @with_appcontext
 def scheduler_command(interval):
-    """Run RQ's cron scheduler: it enqueues the webhook safety net on the default queue (run exactly one)."""
+    """Run RQ's cron scheduler: the webhook safety net (default queue) and report file expiry (hourly, reports
+    queue). Run exactly one."""
     from rq.cron import CronScheduler
 
     from hostadmin.extensions import queues
     from hostadmin.queueing import run_with_redis_retry
+    from hostadmin.reports.jobs import expire_files
     from hostadmin.webhooks.jobs import safety_net_job
 
     every = interval or current_app.config.get("SAFETY_NET_INTERVAL_SECONDS", DEFAULT_SAFETY_NET_INTERVAL)
@@ -76,6 +78,7 @@ def scheduler_command(interval):
     def schedule():
         scheduler = CronScheduler(connection=queues.connection)
         scheduler.register(safety_net_job, "default", interval=every, job_timeout=1800)
+        scheduler.register(expire_files, "reports", interval=3600, job_timeout=600)
         scheduler.start()  # returns only when asked to stop; raises when Redis fails
         return True
 

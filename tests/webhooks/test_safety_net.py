@@ -82,4 +82,5 @@ def test_the_scheduler_registers_the_safety_net_with_rq_cron(app, monkeypatch):
         {job.func_name: (job.queue_name, job.interval) for job in self.get_jobs()}))
     result = app.test_cli_runner().invoke(args=["scheduler", "--interval", "120"])
     assert result.exit_code == 0, result.output
-    assert registered == {"hostadmin.webhooks.jobs.safety_net_job": ("default", 120)}
+    assert registered == {"hostadmin.webhooks.jobs.safety_net_job": ("default", 120),
+                          "hostadmin.reports.jobs.expire_files": ("reports", 3600)}

@@ -132,7 +132,7 @@ def path_values(world, endpoint):
             "item_id": item.id, "account_id": world["bank_account"].id, "panel": "note",
             "action": "ignore", "filename": "app.css", "slug": world["rowers"].slug,
             "order_id": world["expected"].id, "expense_id": world["expense"].id,
-            "group_id": world["linked"].ledger_group_id}
+            "group_id": world["linked"].ledger_group_id, "month": "2026-10", "export_id": 1}
 
 
 def plausible(world):

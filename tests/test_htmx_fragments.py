@@ -80,8 +80,16 @@ def world(app, tmp_path):
         world = build_world(app, client)
         world["rows"][3].needs_review = True  # so the "Mark reviewed" button is on a page
         world["rows"][4].status = "IGNORED"  # and "Restore"
+        from hostadmin.reports import service as reports
+        reports.request_monthly(_river(),
+                                world["admin"], "2026-10")  # queued, not run: its progress bar polls
         db.session.commit()
         yield world
+
+
+def _river():
+    from hostadmin.ledger.models import Host
+    return db.session.query(Host).filter_by(slug="river").one()
 
 
 def page_urls(world):
@@ -94,7 +102,8 @@ def page_urls(world):
              "/h/river/contributions/", "/h/river/contributions/new", f"/h/river/contributions/{world['expected'].id}",
              "/h/river/expenses/", "/h/river/expenses/new", f"/h/river/expenses/{world['expense'].id}",
              "/h/river/ledger/", f"/h/river/ledger/groups/{world['linked'].ledger_group_id}",
-             f"/h/river/connections/{world['item'].id}/accounts"]
+             f"/h/river/connections/{world['item'].id}/accounts",
+             "/h/river/reports/", "/h/river/reports/months/2026-10", "/h/river/reports/audit"]
     for status in ("PENDING", "LINKED", "IGNORED", "REVIEW", "ALL"):
         pages += [f"/h/river/imports/rows?status={status}", f"/h/river/imports/{imp.id}/rows?status={status}"]
     return pages

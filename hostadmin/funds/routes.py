@@ -114,3 +114,6 @@ def _date(text):
 
 def _int(text):
     return int(text) if (text or "").isdigit() else None
+
+
+from hostadmin.funds import batch_routes, edit_routes  # noqa: E402,F401  (their routes live on bp)

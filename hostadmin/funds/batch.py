@@ -3,7 +3,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
@@ -89,24 +90,38 @@ def revert_many(host, user, order_ids, *, reason, versions=None):
     lines = {r.order_id: r for r in db.session.scalars(select(ImportRow).where(
         ImportRow.order_id.in_([o.id for o in orders]), ImportRow.status == RowStatus.LINKED.value)
         .with_for_update())}
-    now, done = utcnow(), []
+    now, done, updates, entries = utcnow(), [], [], []
     for order in orders:
         reversal_group, reversal_cleared_at = reversals[live[order.id]]
-        order.status = OrderStatus.REFUNDED.value
-        order.data = {**(order.data or {}), "reversal_group_id": reversal_group}
+        updates.append({"order_id": order.id, "seen": order.version, "next": order.version + 1,
+                        "data": {**(order.data or {}), "reversal_group_id": reversal_group}})
         line = lines.get(order.id)
         if line is not None:
             line.status, line.order_id, line.expense_id, line.ledger_group_id = (
                 RowStatus.PENDING.value, None, None, None)
             line.updated_at = now
-        audit.record(host, user, "funds.revert", order, before={"status": OrderStatus.PAID.value},
-                     after={"status": order.status},
-                     data={"reason": reason, "reversal_group_id": reversal_group,
-                           "import_row_id": line.id if line is not None else None,
-                           "reversal_cleared_at": reversal_cleared_at.isoformat()})
+        entries.append({"object_id": order.id, "before": {"status": OrderStatus.PAID.value},
+                        "after": {"status": OrderStatus.REFUNDED.value},
+                        "data": {"reason": reason, "reversal_group_id": reversal_group,
+                                 "import_row_id": line.id if line is not None else None,
+                                 "reversal_cleared_at": reversal_cleared_at.isoformat()}})
         done.append(service.Reverted(order, reversal_group))
+    _mark_refunded(updates)
+    audit.record_many(host, user, "funds.revert", "orders", entries)
     db.session.flush()
+    for order in orders:
+        db.session.expire(order)
     return done
+
+
+def _mark_refunded(updates):
+    """One executemany UPDATE, conditional on the version each order was locked at (as the ORM's would be)."""
+    table = Order.__table__
+    statement = (table.update().where(table.c.id == bindparam("order_id"), table.c.version == bindparam("seen"))
+                 .values(status=OrderStatus.REFUNDED.value, data=bindparam("data", type_=table.c.data.type), version=bindparam("next")))
+    result = db.session.execute(statement, updates)
+    if result.rowcount not in (-1, len(updates)):  # -1: the driver cannot count an executemany
+        raise StaleDataError(f"{len(updates) - result.rowcount} contributions changed while being reverted")
 
 
 def preview(host, user, order_ids, *, reason, versions=None):

@@ -150,3 +150,44 @@ def test_edit_page_survives_arbitrary_text_and_unknown_ids(river, client, login_
     junk = {k: "\x00<b>\u202e" for k in edit_form(order, choir)}
     assert client.post_with_csrf(f"/h/river/funds/{order.id}/edit/preview", junk).status_code == 400
     assert client.post_with_csrf(f"/h/river/funds/{order.id}/edit", junk).status_code == 400
+
+
+def test_batch_revert_page_previews_all_matching_the_filter_then_reverts_them_in_one_go(river, client, login_as):
+    host, rowers, choir, admin, order = river
+    others = [service.add_funds(host, admin, collective=choir, amount=2000 + i, cleared_at=NOV_3,
+                                description=f"Choir cheque {i}") for i in range(3)]
+    login_as(admin)
+    listing = client.get(f"/h/river/funds/revert?collective={choir.id}").get_data(as_text=True)
+    assert "All 3 matching this filter" in listing and listing.count('name="id"') == 3
+    junk = client.get("/h/river/funds/revert?q=%00%E2%80%AE&from=soon&collective=x")
+    assert junk.status_code == 200 and "No added funds match." in junk.get_data(as_text=True)
+
+    refused = client.post_with_csrf("/h/river/funds/revert/preview", {"collective": str(choir.id), "all": "1"})
+    assert refused.status_code == 400 and "a reason is required" in refused.get_data(as_text=True)
+    preview = client.post_with_csrf("/h/river/funds/revert/preview",
+                                    {"collective": str(choir.id), "all": "1", "reason": "Bounced"})
+    html = unescape(preview.get_data(as_text=True))
+    assert preview.status_code == 200 and "Preview: revert 3 contributions" in html
+    assert "12 ledger rows will be written" in html and "$60.03" in html  # 20.00 + 20.01 + 20.02
+    assert ledger_count() == 4 * 4  # the preview kept nothing
+
+    tokens = [f'{o.id}:{o.version}' for o in others]
+    assert all(f'value="{t}"' in html for t in tokens)
+    done = client.post_with_csrf("/h/river/funds/revert", {"order": tokens, "reason": "Bounced"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert {db.session.get(Order, o.id).status for o in others} == {"REFUNDED"}
+    assert db.session.get(Order, order.id).status == "PAID"
+    again = client.post_with_csrf("/h/river/funds/revert", {"order": tokens, "reason": "Bounced"})
+    assert again.status_code == 409 and "changed by someone else meanwhile" in again.get_data(as_text=True)
+
+
+def test_accountants_cannot_batch_revert(river, client, login_as):
+    host, rowers, choir, admin, order = river
+    accountant = make_user(host, role=Role.ACCOUNTANT)
+    db.session.commit()
+    login_as(accountant)
+    assert client.get("/h/river/funds/revert").status_code == 403
+    assert client.post_with_csrf("/h/river/funds/revert", {"order": f"{order.id}:1", "reason": "x"}).status_code == 403
+    assert client.post_with_csrf("/h/river/funds/revert/preview", {"id": str(order.id), "reason": "x"}).status_code == 403
+    assert db.session.get(Order, order.id).status == "PAID"

@@ -1,5 +1,5 @@
 """Edit added funds: a form, a before/after preview (POST, htmx-enhanced), confirm = reverse and recreate."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -9,6 +9,7 @@ from hostadmin.funds.edit import preview_edit
 from hostadmin.funds.forms import EditFundsForm, FormError, bps_to_percent
 from hostadmin.funds.routes import _field_of, _parsed, bp
 from hostadmin.ledger.models import Order, OrderKind, OrderStatus
+from hostadmin.money import major_units
 
 TEMPLATE = "funds/edit.html"
 ECHOED = ("collective", "contributor", "amount", "description", "cleared_on", "host_fee_percent",
@@ -28,7 +29,7 @@ def edit_funds(order_id):
 def edit_preview(order_id):
     """Before and after side by side, computed by running the edit and rolling it back."""
     order = _added_funds(order_id)
-    form = _bound_form(order)
+    form = _choices(EditFundsForm())
     if not form.validate_on_submit():
         return _page(order, form, status=400)
     try:
@@ -43,7 +44,7 @@ def edit_preview(order_id):
 def edit_confirm(order_id):
     """Confirm: reverse and recreate in one transaction, then show the corrected contribution's collective."""
     order = _added_funds(order_id)
-    form = _bound_form(order)
+    form = _choices(EditFundsForm())
     if not form.validate_on_submit():
         return _page(order, form, status=400)
     try:
@@ -57,7 +58,6 @@ def edit_confirm(order_id):
 def _added_funds(order_id):
     order = get_for_host_or_404(Order, order_id)
     if order.kind != OrderKind.ADDED_FUNDS.value:
-        from flask import abort
         abort(404)
     return order
 
@@ -83,27 +83,20 @@ def _filled_form(order):
     return form
 
 
-def _bound_form(order):
-    return _choices(EditFundsForm())
-
-
 def _changes(order, form):
     """Service keywords from the form; the cleared date only when it differs from the original's."""
     original_day = service._group_rows(service._live_group(order))[0].cleared_at \
         .astimezone(cleared.zone_of(g.host)).date() if order.status == OrderStatus.PAID.value else None
     typed_day = form.cleared_on.data
     if typed_day == original_day:
-        form.cleared_on.data = None  # keep it: a closed original month then moves to today, not a refusal
-    parsed = _parsed(form) if form.cleared_on.data else _parsed_without_date(form)
-    form.cleared_on.data = typed_day
-    return {**parsed, "reason": form.reason.data, "expected_version": versions.parse(form.version.data)}
-
-
-def _parsed_without_date(form):
-    form.cleared_on.data = cleared.today(g.host)
+        # Unchanged: keep the original's date, so a closed original month moves the correction to today
+        # rather than refusing the typed date. Today is never in a closed month, so it parses.
+        form.cleared_on.data = cleared.today(g.host)
     parsed = _parsed(form)
-    parsed["cleared_at"] = None
-    return parsed
+    form.cleared_on.data = typed_day
+    if typed_day == original_day:
+        parsed["cleared_at"] = None
+    return {**parsed, "reason": form.reason.data, "expected_version": versions.parse(form.version.data)}
 
 
 def _refused(order, form, error):
@@ -131,5 +124,4 @@ def _page(order, form, preview=None, stale=None, status=200):
 
 
 def _major(amount):
-    from hostadmin.money import major_units
     return major_units(amount, g.host.currency)

@@ -75,6 +75,12 @@ def closing_in_force(host, month):
         ClosedPeriod.host_id == host.id, ClosedPeriod.month == month, ClosedPeriod.reopened_at.is_(None)))
 
 
+def closed_months(host):
+    """The set of "YYYY-MM" months the host has closed (for checking many dates with one query)."""
+    return set(db.session.scalars(select(ClosedPeriod.month).where(
+        ClosedPeriod.host_id == host.id, ClosedPeriod.reopened_at.is_(None))))
+
+
 def is_closed(host, moment):
     """True when `moment` falls in a month the host has closed."""
     return closing_in_force(host, month_of(host, moment)) is not None

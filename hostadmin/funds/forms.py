@@ -2,7 +2,7 @@
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from hostadmin import money
@@ -59,3 +59,12 @@ def bps_to_percent(bps):
     """850 -> "8.5"; 800 -> "8"."""
     text = f"{Decimal(bps).scaleb(-2):.2f}"
     return text.rstrip("0").rstrip(".")
+
+
+class EditFundsForm(AddFundsForm):
+    """Add funds' fields, the reason (required) and the version of the contribution the page showed."""
+
+    reason = StringField("Reason for the correction", validators=[DataRequired(message="Say why the funds are corrected."),
+                                                                 Length(max=2000)],
+                         description="Kept with the correction in the ledger and the audit log.")
+    version = HiddenField()

@@ -126,3 +126,6 @@ def _date(text):
     from datetime import date
     return date.fromisoformat(text.strip())
 
+
+
+from hostadmin.funds import batch_routes, edit_routes  # noqa: E402,F401  (their routes live on bp)

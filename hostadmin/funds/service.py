@@ -12,6 +12,7 @@ from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.funds import cleared
+from hostadmin.funds import versions as versions_module
 from hostadmin.imports.models import ImportRow, RowStatus
 from hostadmin.ledger import accounts as ledger_accounts
 from hostadmin.ledger import service as ledger
@@ -29,11 +30,15 @@ from hostadmin.money import major_units
 from hostadmin.text import clean_line, clean_text
 
 DEFAULT_SOURCE = "Anonymous"
-EDITABLE = ("amount", "collective", "cleared_at", "description")
+EDITABLE = ("amount", "collective", "cleared_at", "description", "contributor", "host_fee_bps", "processor_fee")
 
 
 class FundsError(ValueError):
     """A money operation refused; nothing was written. The message says why."""
+
+
+class Stale(FundsError):
+    """The contribution changed since the page was shown (another admin saved first); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -66,83 +71,107 @@ def add_funds(host, user, *, collective, amount, cleared_at, description, contri
 
 
 def edit_funds(host, user, order_id, *, reason, amount=None, collective=None, cleared_at=None,
-               description=None):
+               description=None, contributor=None, contributor_name=None, host_fee_bps=None,
+               processor_fee=None, expected_version=None):
     """Correct added funds: reverse the original group and write the corrected order, in one transaction.
 
     Fields left None keep their value. The reversal is dated like the original unless its month is
     closed (then today); the corrected group keeps the original date unless a new one is given or
-    the original month is closed.
+    the original month is closed. `expected_version` (the version the page showed) refuses a stale save.
     """
-    reason = clean_text(reason or "", 2000).strip()
-    if not reason:
-        raise FundsError("say why the funds are corrected: a reason is required")
     try:
-        original = _lock_paid_added_funds(host, [order_id])[0]
-        group_id = _live_group(original)
-        rows = _group_rows(group_id)
-        before = snapshot(original, rows[0].cleared_at)
-        after = {**before,
-                 "amount": amount if amount is not None else original.amount,
-                 "collective": collective.slug if collective is not None else before["collective"],
-                 "cleared_at": (cleared_at or rows[0].cleared_at).isoformat(),
-                 "description": (clean_line(description, 500).strip() if description is not None
-                                 else original.description)}
-        if before == after:
-            raise FundsError("nothing to change: give a new amount, collective, date or description")
-        if cleared_at is None:
-            cleared_at = rows[0].cleared_at
-            if cleared.is_closed(host, cleared_at):  # the correction lands on its own date
-                cleared_at = cleared.start_of_day(host, cleared.today(host))
-                after["cleared_at"] = cleared_at.isoformat()
-        cleared.check_recordable(host, cleared_at)
-        changed = {field: [before[field], after[field]] for field in EDITABLE if before[field] != after[field]}
-
-        reversal = ledger.reverse_group(host, group_id, reason=f"Edit: {reason}", created_by=user,
-                                        correction=Correction.EDIT)
-        original.status = OrderStatus.REPLACED.value
-        corrected = _new_order(
-            host, user, collective=collective or original.to_account, amount=after["amount"],
-            description=after["description"], contributor=original.from_account,
-            host_fee_bps=original.host_fee_bps, processor_fee=(original.data or {}).get("processor_fee", 0),
-            data={"replaces_order_id": original.id, "replaces_group_id": group_id,
-                  **({"import_row_id": original.data["import_row_id"]}
-                     if (original.data or {}).get("import_row_id") else {})})
-        group = ledger.record_added_funds_paid(corrected, cleared_at=cleared_at, created_by=user)
-        corrected.data = {**corrected.data, "group_id": group[0].group_id}
-        original.data = {**(original.data or {}), "replaced_by_order_id": corrected.id,
-                         "replaced_by_group_id": group[0].group_id, "reversal_group_id": reversal[0].group_id}
-        _move_bank_link(original, corrected, group[0].group_id)
-        audit.record(host, user, "funds.edit", original, before={f: v[0] for f, v in changed.items()},
-                     after={f: v[1] for f, v in changed.items()},
-                     data={"reason": reason, "corrected_order_id": corrected.id,
-                           "reversal_group_id": reversal[0].group_id, "new_group_id": group[0].group_id,
-                           "reversal_cleared_at": reversal[0].cleared_at.isoformat()})
+        edited = _edit(host, user, order_id, reason=reason, amount=amount, collective=collective,
+                       cleared_at=cleared_at, description=description, contributor=contributor,
+                       contributor_name=contributor_name, host_fee_bps=host_fee_bps,
+                       processor_fee=processor_fee, expected_version=expected_version)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
         _refuse(error)
-    return corrected
+    return edited.corrected
 
 
-def revert_funds(host, user, order_ids, *, reason):
-    """Take back added funds: reverse each order's group, all in one transaction (all or nothing)."""
+@dataclass
+class Edited:
+    """Everything an edit wrote (not yet committed): the preview shows it, edit_funds commits it."""
+
+    original: Order
+    corrected: Order
+    reversed_rows: list
+    reversal_rows: list
+    new_rows: list
+    before: dict
+    after: dict
+    changed: dict
+
+
+def _edit(host, user, order_id, *, reason, amount=None, collective=None, cleared_at=None, description=None,
+          contributor=None, contributor_name=None, host_fee_bps=None, processor_fee=None, expected_version=None):
+    """The writes of an edit inside the caller's transaction; the caller commits or rolls back."""
+    reason = clean_text(reason or "", 2000).strip()
+    if not reason:
+        raise FundsError("say why the funds are corrected: a reason is required")
+    original = _lock_paid_added_funds(host, [order_id], {order_id: expected_version})[0]
+    group_id = _live_group(original)
+    rows = _group_rows(group_id)
+    before = snapshot(original, rows[0].cleared_at)
+    if contributor is None and contributor_name is not None and clean_line(contributor_name, 200).strip() \
+            and clean_line(contributor_name, 200).strip().lower() != original.from_account.name.lower():
+        contributor = _contributor(host, contributor_name)
+    after = {**before,
+             "amount": amount if amount is not None else original.amount,
+             "collective": collective.slug if collective is not None else before["collective"],
+             "cleared_at": (cleared_at or rows[0].cleared_at).isoformat(),
+             "description": (clean_line(description, 500).strip() if description is not None
+                             else original.description),
+             "contributor": contributor.name if contributor is not None else before["contributor"],
+             "host_fee_bps": host_fee_bps if host_fee_bps is not None else before["host_fee_bps"],
+             "processor_fee": processor_fee if processor_fee is not None else before["processor_fee"]}
+    if before == after:
+        raise FundsError("nothing to change: give a new amount, collective, contributor, date, description or fee")
+    if cleared_at is None:
+        cleared_at = rows[0].cleared_at
+        if cleared.is_closed(host, cleared_at):  # the correction lands on its own date
+            cleared_at = cleared.start_of_day(host, cleared.today(host))
+            after["cleared_at"] = cleared_at.isoformat()
+    cleared.check_recordable(host, cleared_at)
+    changed = {field: [before[field], after[field]] for field in EDITABLE if before[field] != after[field]}
+
+    reversal = ledger.reverse_group(host, group_id, reason=f"Edit: {reason}", created_by=user,
+                                    correction=Correction.EDIT)
+    original.status = OrderStatus.REPLACED.value
+    corrected = _new_order(
+        host, user, collective=collective or original.to_account, amount=after["amount"],
+        description=after["description"], contributor=contributor or original.from_account,
+        host_fee_bps=after["host_fee_bps"], processor_fee=after["processor_fee"],
+        data={"replaces_order_id": original.id, "replaces_group_id": group_id,
+              **({"import_row_id": original.data["import_row_id"]}
+                 if (original.data or {}).get("import_row_id") else {})})
+    group = ledger.record_added_funds_paid(corrected, cleared_at=cleared_at, created_by=user)
+    corrected.data = {**corrected.data, "group_id": group[0].group_id}
+    original.data = {**(original.data or {}), "replaced_by_order_id": corrected.id,
+                     "replaced_by_group_id": group[0].group_id, "reversal_group_id": reversal[0].group_id}
+    _move_bank_link(original, corrected, group[0].group_id)
+    audit.record(host, user, "funds.edit", original, before={f: v[0] for f, v in changed.items()},
+                 after={f: v[1] for f, v in changed.items()},
+                 data={"reason": reason, "corrected_order_id": corrected.id,
+                       "reversal_group_id": reversal[0].group_id, "new_group_id": group[0].group_id,
+                       "reversal_cleared_at": reversal[0].cleared_at.isoformat()})
+    db.session.flush()
+    return Edited(original, corrected, rows, reversal, group, before, after, changed)
+
+
+def revert_funds(host, user, order_ids, *, reason, versions=None):
+    """Take back added funds: reverse each order's group, all in one transaction (all or nothing).
+
+    `versions` ({id: version the page showed}) refuses any order changed since.
+    """
+    from hostadmin.funds import batch  # batch builds on this module's checks
     reason = clean_text(reason or "", 2000).strip()
     if not reason:
         raise FundsError("say why the funds are reverted: a reason is required")
-    done = []
     try:
-        for order in _lock_paid_added_funds(host, order_ids):
-            group_id = _live_group(order)
-            reversal = ledger.reverse_group(host, group_id, reason=f"Revert: {reason}", created_by=user,
-                                            correction=Correction.REVERT)
-            order.status = OrderStatus.REFUNDED.value
-            order.data = {**(order.data or {}), "reversal_group_id": reversal[0].group_id}
-            row_id = _send_bank_line_back(order)
-            audit.record(host, user, "funds.revert", order, before={"status": OrderStatus.PAID.value},
-                         after={"status": order.status},
-                         data={"reason": reason, "reversal_group_id": reversal[0].group_id,
-                               "import_row_id": row_id, "reversal_cleared_at": reversal[0].cleared_at.isoformat()})
-            done.append(Reverted(order, reversal[0].group_id))
+        done = batch.revert_many(host, user, order_ids, reason=reason, versions=versions)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
@@ -194,8 +223,12 @@ def _contributor(host, name):
     return existing or ledger_accounts.create_account(host, AccountKind.CONTRIBUTOR, name)
 
 
-def _lock_paid_added_funds(host, order_ids):
-    """The orders, locked in id order, each PAID added funds of this host; refuses any other."""
+def _lock_paid_added_funds(host, order_ids, versions=None):
+    """The orders, locked in id order, each PAID added funds of this host; refuses any other.
+
+    `versions` ({id: version the page showed}) refuses an order changed since, before any other check,
+    so a second admin hears "changed by someone else meanwhile" rather than a bare status refusal.
+    """
     ids = sorted(set(order_ids))
     if not ids:
         raise FundsError("give at least one contribution id")
@@ -206,6 +239,7 @@ def _lock_paid_added_funds(host, order_ids):
         order = orders.get(order_id)
         if order is None:
             raise FundsError(f"there is no contribution #{order_id} on host {host.slug}")
+        versions_module.check(order, (versions or {}).get(order_id), f"contribution #{order_id}")
         if order.kind != OrderKind.ADDED_FUNDS.value:
             raise FundsError(f"contribution #{order_id} is not added funds")
         if order.status == OrderStatus.REPLACED.value:
@@ -246,18 +280,12 @@ def _move_bank_link(original, corrected, group_id):
         row.updated_at = utcnow()
 
 
-def _send_bank_line_back(order):
-    """A bank line linked to reverted funds goes back to "to do"; returns its id."""
-    row = _linked_row(order)
-    if row is None:
-        return None
-    row.status, row.order_id, row.expense_id, row.ledger_group_id = RowStatus.PENDING.value, None, None, None
-    row.updated_at = utcnow()
-    return row.id
-
-
 def _refuse(error):
     """Turn a domain refusal into FundsError (the transaction is already rolled back); re-raise the rest."""
+    if versions_module.is_stale(error):
+        raise Stale(str(error) if isinstance(error, versions_module.StaleVersion)
+                    else f"a contribution was {versions_module.STALE}: look at its current state and try again"
+                    ) from error
     if isinstance(error, (FundsError, ledger.LedgerError, ValidationError)):
         raise FundsError(str(error)) from error
     raise error

@@ -121,9 +121,14 @@ class Order(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Links such as {"replaces_order_id": 12} or {"replaced_by_order_id": 13}.
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Bumped by every ORM update (UPDATE ... WHERE version = seen): pages send the version they
+    # showed, and a save based on an older one is refused (funds.versions), never applied silently.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     from_account = relationship("Account", foreign_keys=[from_account_id])
     to_account = relationship("Account", foreign_keys=[to_account_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Expense(db.Model):

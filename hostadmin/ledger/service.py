@@ -12,7 +12,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -306,3 +306,99 @@ def record_added_funds_paid(order, *, cleared_at, created_by=None):
     with _paying(Order, order, OrderStatus.PENDING.value, paid_at=cleared_at):
         return record_group(host, entries, currency=order.currency, cleared_at=cleared_at,
                             description=order.description, created_by=created_by, order=order)
+
+
+# --------------------------------------------------------------------------- many reversals at once
+
+def reverse_groups(host, group_ids, *, reason, created_by=None, correction=None):
+    """Reverse many groups at once, set-based: {group_id: (reversal group id, cleared_at)} (not committed).
+
+    The same rows reverse_group writes (each original negated, linked to it, is_refund, the reason):
+    on PostgreSQL one INSERT … SELECT from the originals, elsewhere one executemany, so a batch of a
+    thousand contributions costs a few statements rather than thousands. Each reversal is dated like its group unless that
+    month is closed (then today); the unique refund_of_id refuses a row reversed twice.
+    """
+    from hostadmin.funds import cleared as cleared_rules
+    if not reason or not reason.strip():
+        raise LedgerError("a reversal needs a reason")
+    group_ids = sorted(set(group_ids))
+    row = LedgerTransaction
+    groups = db.session.execute(select(
+        row.group_id, func.min(row.cleared_at), func.min(row.created_at),
+        func.max(case((row.is_refund, 1), else_=0)),
+    ).where(row.host_id == host.id, row.group_id.in_(group_ids)).group_by(row.group_id)).all()
+    if len(groups) != len(group_ids):
+        raise LedgerError("no such ledger group for this host: "
+                          + ", ".join(sorted(set(group_ids) - {g[0] for g in groups})))
+    if any(g[3] for g in groups):
+        raise LedgerError("a reversal cannot itself be reversed; record a new movement")
+    reversed_already = db.session.scalar(select(row.refund_of_id).where(
+        row.refund_of_id.in_(select(row.id).where(row.group_id.in_(group_ids)))).limit(1))
+    if reversed_already is not None:
+        raise LedgerError(f"ledger row {reversed_already} was already reversed")
+
+    # One read of the closed months: the checks record_group makes per group, for every group at once.
+    closed, done = cleared_rules.closed_months(host), {}
+    today = cleared_rules.start_of_day(host, cleared_rules.today(host))
+    if cleared_rules.month_of(host, today) in closed:
+        raise cleared_rules.ClearedDateError(f"{cleared_rules.month_name(cleared_rules.month_of(host, today))} "
+                                             "is closed: nothing can be recorded in it")
+    now, reason = utcnow(), reason.strip()
+    for group_id, cleared_at, created_at, _ in groups:  # a group's rows share one cleared_at
+        effective = cleared_at or created_at
+        done[group_id] = (str(uuid.uuid4()), today if cleared_rules.month_of(host, effective) in closed else effective)
+    fields = {"reason": reason, "correction": correction.value if correction else None,
+              "created_by": created_by.id if created_by else None, "now": now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        _insert_reversals_server_side(host, done, fields)
+    else:
+        _insert_reversals(host, done, fields)
+    return done
+
+
+REVERSALS_FROM_ORIGINALS = text("""
+INSERT INTO ledger_transactions (host_id, group_id, kind, type, account_id, counterparty_id, amount, currency,
+    amount_in_host_currency, host_currency, description, order_id, expense_id, is_refund, refund_of_id, reason,
+    correction, created_by_id, created_at, cleared_at)
+SELECT o.host_id, m.new_group, o.kind, CASE WHEN o.amount < 0 THEN 'CREDIT' ELSE 'DEBIT' END,
+    o.account_id, o.counterparty_id, -o.amount, o.currency, -o.amount_in_host_currency, o.host_currency,
+    left(btrim('Reversal: ' || o.description), 500), o.order_id, o.expense_id, true, o.id, :reason,
+    :correction, :created_by, :now, m.cleared_at
+FROM unnest(CAST(:old_groups AS text[]), CAST(:new_groups AS text[]), CAST(:cleared AS timestamptz[]))
+    AS m(old_group, new_group, cleared_at)
+JOIN ledger_transactions o ON o.group_id = m.old_group AND o.host_id = :host
+ORDER BY o.id
+""")
+
+
+def _insert_reversals_server_side(host, done, fields):
+    """PostgreSQL: the reversal rows computed from the originals by the server, in one INSERT … SELECT."""
+    old = list(done)
+    db.session.execute(REVERSALS_FROM_ORIGINALS, {
+        **fields, "host": host.id, "old_groups": old, "new_groups": [done[g][0] for g in old],
+        "cleared": [done[g][1] for g in old]})
+
+
+def _insert_reversals(host, done, fields):
+    """Other databases: the same rows built here and sent as one executemany."""
+    row = LedgerTransaction
+    originals = db.session.execute(select(
+        row.id, row.group_id, row.kind, row.account_id, row.counterparty_id, row.amount, row.currency,
+        row.amount_in_host_currency, row.host_currency, row.description, row.order_id, row.expense_id,
+    ).where(row.host_id == host.id, row.group_id.in_(list(done))).order_by(row.id)).all()
+    values = []
+    for original in originals:
+        new_group, cleared_at = done[original.group_id]
+        values.append({
+            "host_id": host.id, "group_id": new_group, "kind": original.kind,
+            "type": (EntryType.CREDIT if -original.amount > 0 else EntryType.DEBIT).value,
+            "account_id": original.account_id, "counterparty_id": original.counterparty_id,
+            "amount": -original.amount, "currency": original.currency,
+            "amount_in_host_currency": -original.amount_in_host_currency, "host_currency": original.host_currency,
+            "description": f"Reversal: {original.description}".strip()[:500], "order_id": original.order_id,
+            "expense_id": original.expense_id, "is_refund": True, "refund_of_id": original.id,
+            "reason": fields["reason"], "correction": fields["correction"], "created_by_id": fields["created_by"],
+            "created_at": fields["now"], "cleared_at": cleared_at,
+        })
+    if values:
+        db.session.execute(LedgerTransaction.__table__.insert(), values)

@@ -131,7 +131,9 @@ def path_values(world, endpoint):
     return {"host_slug": "river", "row_id": world["rows"][1].id, "import_id": world["csv"].id,
             "item_id": item.id, "account_id": world["bank_account"].id, "panel": "note",
             "action": "ignore", "filename": "app.css", "slug": world["rowers"].slug,
-            "order_id": world["expected"].id, "expense_id": world["expense"].id,
+            # funds.* edit added funds (the deposit's); contributions.* an expected contribution
+            "order_id": world["linked"].order_id if endpoint.startswith("funds.") else world["expected"].id,
+            "expense_id": world["expense"].id,
             "group_id": world["linked"].ledger_group_id, "month": "2026-10", "export_id": 1}
 
 

@@ -103,7 +103,8 @@ def page_urls(world):
              "/h/river/expenses/", "/h/river/expenses/new", f"/h/river/expenses/{world['expense'].id}",
              "/h/river/ledger/", f"/h/river/ledger/groups/{world['linked'].ledger_group_id}",
              f"/h/river/connections/{world['item'].id}/accounts",
-             "/h/river/reports/", "/h/river/reports/months/2026-10", "/h/river/reports/audit"]
+             "/h/river/reports/", "/h/river/reports/months/2026-10", "/h/river/reports/audit",
+             "/h/river/funds/revert", f"/h/river/funds/{world['linked'].order_id}/edit"]
     for status in ("PENDING", "LINKED", "IGNORED", "REVIEW", "ALL"):
         pages += [f"/h/river/imports/rows?status={status}", f"/h/river/imports/{imp.id}/rows?status={status}"]
     return pages

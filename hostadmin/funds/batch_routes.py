@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from hostadmin.auth.access import role_required
 from hostadmin.extensions import db
+from hostadmin.params import parse_id
 from hostadmin.funds import batch, cleared, collectives, service, versions
 from hostadmin.funds.routes import bp
 from hostadmin.text import clean_line
@@ -45,8 +46,8 @@ def revert_confirm():
     shown = {}
     for token in request.form.getlist("order"):
         order_id, _, version = token.partition(":")
-        if order_id.isdigit() and versions.parse(version) is not None and len(order_id) < 10:
-            shown[int(order_id)] = versions.parse(version)
+        if parse_id(order_id) is not None and versions.parse(version) is not None:
+            shown[parse_id(order_id)] = versions.parse(version)
     if not shown:
         return _page(batch.Filter(), error="Choose at least one contribution.", status=400)
     try:
@@ -66,7 +67,7 @@ def _filter(source):
         except ValueError:
             return None
     collective = (source.get("collective") or "").strip()
-    return batch.Filter(collective_id=int(collective) if collective.isdigit() and len(collective) < 10 else None,
+    return batch.Filter(collective_id=parse_id(collective),
                         cleared_from=day("from"), cleared_to=day("to"),
                         text=clean_line(source.get("q") or "", 200).strip())
 
@@ -76,7 +77,7 @@ def _selected(flt):
     if request.form.get("all") == "1":
         ids = batch.ids_matching(g.host, flt)
     else:
-        ids = sorted({int(v) for v in request.form.getlist("id") if v.isdigit() and len(v) < 10})
+        ids = sorted({parse_id(v) for v in request.form.getlist("id")} - {None})
     return ids, None if ids else "Choose at least one contribution."
 
 

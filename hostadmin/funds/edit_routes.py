@@ -16,10 +16,15 @@ ECHOED = ("collective", "contributor", "amount", "description", "cleared_on", "h
           "processor_fee", "reason", "version")
 
 
-@bp.get("/funds/<int:order_id>/edit")
+@bp.route("/funds/<int:order_id>/edit", methods=["GET", "POST"])
 @role_required("ADMIN")
 def edit_funds(order_id):
-    """The edit form, filled with the contribution's current values."""
+    """The edit form, filled with the contribution's current values; POST confirms.
+
+    One rule for GET and POST: with two, an id out of range is a 405 instead of a 404.
+    """
+    if request.method == "POST":
+        return edit_confirm(order_id)
     order = _added_funds(order_id)
     return _page(order, _filled_form(order))
 
@@ -39,8 +44,6 @@ def edit_preview(order_id):
     return _page(order, form, preview=preview)
 
 
-@bp.post("/funds/<int:order_id>/edit")
-@role_required("ADMIN")
 def edit_confirm(order_id):
     """Confirm: reverse and recreate in one transaction, then show the corrected contribution's collective."""
     order = _added_funds(order_id)

@@ -24,8 +24,8 @@ def check(obj, seen, what):
 
 def parse(text):
     """The version a form sent ("3"), or None when it sent none or garbage."""
-    text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    from hostadmin.params import MAX_ID, parse_int
+    return parse_int((text or "").strip(), maximum=MAX_ID)
 
 
 def is_stale(error):

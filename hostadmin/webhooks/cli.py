@@ -1,4 +1,8 @@
 """`flask webhooks …` (URL upkeep, dispatch, prune) and `flask scheduler` (the periodic safety net)."""
+import logging
+import os
+import signal
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -76,10 +80,42 @@ def scheduler_command(interval):
     click.echo(f"scheduler: webhook safety net every {every} s on queue 'default'")
 
     def schedule():
-        scheduler = CronScheduler(connection=queues.connection)
+        scheduler = stoppable(CronScheduler)(connection=queues.connection)
         scheduler.register(safety_net_job, "default", interval=every, job_timeout=1800)
         scheduler.register(expire_files, "reports", interval=3600, job_timeout=600)
         scheduler.start()  # returns only when asked to stop; raises when Redis fails
         return True
 
     run_with_redis_retry("scheduler", queues.connection, schedule)
+
+
+def stoppable(scheduler_class):
+    """`scheduler_class` whose SIGTERM/SIGINT is never lost inside a log call.
+
+    RQ's handler raises StopRequested wherever the signal lands; when that is inside the logging module,
+    logging swallows the exception ("--- Logging error ---") and the scheduler runs on. Here a signal that
+    lands in logging is re-delivered a moment later, outside it.
+    """
+    from rq.exceptions import StopRequested
+
+    class Stoppable(scheduler_class):
+        def _request_stop(self, signum, frame):
+            if _inside_logging(frame):
+                signal.signal(signal.SIGALRM, self._request_stop)
+                signal.setitimer(signal.ITIMER_REAL, 0.05)
+                return
+            self.log.info("CronScheduler %s: received shutdown signal %s", self.name, signum)
+            raise StopRequested()
+
+    return Stoppable
+
+
+def _inside_logging(frame):
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(LOGGING_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
+LOGGING_DIR = os.path.dirname(logging.__file__)

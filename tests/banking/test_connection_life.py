@@ -44,7 +44,7 @@ def test_after_a_reconnect_the_page_shows_one_healthy_state(item, plaid, plaid_c
     assert "reconnected" in page and 'id="item-error"' not in page and "needs attention" not in page
     assert db.session.get(PlaidItem, item.id).status == "HEALTHY"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "plaid_item.reconnect"))
-    assert entry.before == {"status": "LOGIN_REQUIRED"} and entry.after == {"status": "HEALTHY"}
+    assert entry.before["status"] == "LOGIN_REQUIRED" and entry.after["status"] == "HEALTHY"
 
 
 def test_update_bank_login_and_reconnect_are_one_action_with_one_name(item, plaid, plaid_client, web):

@@ -163,22 +163,6 @@ def test_unknown_emails_are_checked_against_a_hash_of_the_same_method_and_cost(a
     assert service.dummy_hash().split("$")[0] == real.split("$")[0] == "scrypt:32768:8:1"
 
 
-def test_an_unknown_email_takes_as_long_as_a_wrong_password(app, client, admin, db):
-    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
-    admin.password_hash = service.hash_password(PASSWORD)
-    db.session.commit()
-
-    def timed(email, n):
-        started = time.perf_counter()
-        client.login(email, "guess", environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
-        return time.perf_counter() - started
-
-    known = sorted(timed("admin@river.org", n) for n in range(5))[2]
-    unknown = sorted(timed(f"nobody{n}@river.org", n) for n in range(5))[2]
-    # Before: 3 ms against 60-70 ms. Same hash, same cost: the medians are close.
-    assert unknown > known * 0.5, (known, unknown)
-
-
 def test_next_parameter_cannot_redirect_off_site(client, admin):
     token = client.csrf_token()
     response = client.post("/login?next=//evil.example/x", data={

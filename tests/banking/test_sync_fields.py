@@ -102,8 +102,8 @@ def test_a_yen_amount_with_decimals_is_recorded_invalid_not_rounded(app, item, p
 
     rows = rows_by_id(item)
     assert odd not in rows and rows[fine].amount == -15
-    assert run.invalid == 1 and run.invalid_details == [
-        {"source_id": odd, "reason": "12.5 JPY has more than 0 decimal places"}]
+    assert run.invalid == 1 and [(d["source_id"], d["reason"]) for d in run.invalid_details] == [
+        (odd, "amount 12.5 JPY has too many decimals: JPY amounts have no decimals")]
 
 
 def test_an_account_shared_later_without_a_persistent_id_is_added_without_one(app, db, item, plaid,

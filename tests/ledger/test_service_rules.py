@@ -115,20 +115,23 @@ def test_every_row_of_a_group_carries_the_events_details(db, clock):
         (order.to_account_id, ledger.host_account_of(host).id)]
 
 
-def test_paid_at_is_the_cleared_date_else_now(db, clock):
+def test_paid_at_is_the_cleared_date_and_a_payment_without_one_is_refused(db, clock):
     host = make_host()
     dated, _ = paid_order(host, clock=clock)
-    undated, rows = paid_order(host)
-
     assert dated.paid_at == clock.now - timedelta(days=2)
-    assert undated.paid_at == clock.now and {r.cleared_at for r in rows} == {None}
+    undated = accounts.create_order(host, contributor=make_contributor(host), collective=make_collective(host),
+                                    amount=5000)
+    with pytest.raises(ledger.LedgerError):
+        ledger.record_order_paid(undated, cleared_at=None)
+    assert (undated.status, undated.paid_at) == ("PENDING", None)
 
     collective, payee = make_collective(host), make_payee(host)
     expense = accounts.create_expense(host, collective=collective, payee=payee, amount=300)
     other = accounts.create_expense(host, collective=collective, payee=payee, amount=200)
     ledger.record_expense_paid(expense, cleared_at=clock.now - timedelta(days=1))
-    ledger.record_expense_paid(other, cleared_at=None)
-    assert (expense.paid_at, other.paid_at) == (clock.now - timedelta(days=1), clock.now)
+    with pytest.raises(ledger.LedgerError):
+        ledger.record_expense_paid(other, cleared_at=None)
+    assert (expense.paid_at, other.status, other.paid_at) == (clock.now - timedelta(days=1), "APPROVED", None)
 
 
 def test_an_expense_payment_records_who_paid_and_what(db, clock):
@@ -158,7 +161,8 @@ def test_a_reversal_negates_each_row_on_the_same_accounts(db, clock):
     assert [r.refund_of_id for r in refunds] == [o.id for o in originals]
     assert [r.type for r in refunds] == ["DEBIT", "CREDIT", "DEBIT", "CREDIT"]
     assert {(r.reason, r.description, r.order_id, r.created_by_id, r.cleared_at, r.is_refund)
-            for r in refunds} == {("Wrong collective", "Reversal: Gift", order.id, user.id, clock.now, True)}
+            for r in refunds} == {("Wrong collective", "Reversal: Gift", order.id, user.id,
+                                   clock.now - timedelta(days=2), True)}  # dated like what it reverses
     assert all(balance == 0 for balance in ledger.balances(host).values())
 
 

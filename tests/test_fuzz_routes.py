@@ -240,7 +240,9 @@ def test_arbitrary_text_in_any_field_of_any_route_is_never_a_5xx(fuzz_app):
     everything = sorted(template_field_names() | {key for keys in reads.values() for key in keys})
     all_routes = routes(app)
 
-    @settings(max_examples=200, deadline=None, database=None,
+    # derandomize: the same examples every run, so CI never fails on a draw it has not seen before; widen
+    # the search by hand (derandomize off, more examples) when hunting.
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(route=st.sampled_from(all_routes), data=st.data(), htmx=st.booleans())
     def fuzz(route, data, htmx):

@@ -36,11 +36,16 @@ def today(host):
 
 def start_of_day(host, day):
     """00:00 of `day` in the host's time zone, as an aware UTC datetime."""
-    return datetime.combine(day, time(0), tzinfo=zone_of(host)).astimezone(timezone.utc)
+    try:
+        return datetime.combine(day, time(0), tzinfo=zone_of(host)).astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01 east of UTC is before any datetime (a filter typed by anyone)
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def end_of_day(host, day):
     """The first instant after `day` in the host's time zone (an exclusive bound)."""
+    if day >= date.max:  # 9999-12-31 has no next day: every moment is before its end
+        return datetime.max.replace(tzinfo=timezone.utc)
     return start_of_day(host, day + timedelta(days=1))
 
 

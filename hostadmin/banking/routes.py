@@ -140,11 +140,12 @@ def accounts(item_id):
 def choose_accounts(item_id):
     """Save which accounts are imported and their default collectives; sync if one was selected."""
     plaid_item = get_for_host_or_404(PlaidItem, item_id)
-    selected = {_int(value) for value in request.form.getlist("sync")}
+    selected = {parse_id(value) for value in request.form.getlist("sync")}
     collectives = {}
     for key, value in request.form.items():
-        if key.startswith("collective-") and _int(key.removeprefix("collective-")) is not None:
-            collectives[_int(key.removeprefix("collective-"))] = _int(value)
+        account_id = parse_id(key.removeprefix("collective-")) if key.startswith("collective-") else None
+        if account_id is not None:
+            collectives[account_id] = parse_id(value)
     backfill = bank_accounts.choose(g.host, current_user, plaid_item, selected, collectives)
     if backfill and plaid_item.status != "DISCONNECTED":
         _queue_sync(plaid_item, "accounts",
@@ -161,10 +162,6 @@ def dismiss_new_accounts(item_id):
     bank_accounts.dismiss(g.host, current_user, plaid_item)
     flash("Dismissed. You will be asked again if the bank reports another account.", "success")
     return redirect(url_for("banking.accounts", item_id=item_id))
-
-
-def _int(value):
-    return parse_id(value)
 
 
 @bp.post("/<int:item_id>/remove")

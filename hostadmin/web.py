@@ -41,7 +41,8 @@ def install_request_ids(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors 'none' for old browsers
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.headers.get("HX-Request"):
+        # Pages and their htmx fragments share URLs: every response says so, so caches keep them apart.
+        if "HX-Request" not in response.headers.get("Vary", ""):
             response.headers.add("Vary", "HX-Request")
         return response
 

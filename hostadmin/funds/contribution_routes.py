@@ -19,14 +19,6 @@ LIST = "funds/contributions.html"
 PAGE = "funds/contribution.html"
 
 
-@bp.after_request
-def vary_on_htmx(response):
-    """Lists and their fragments share URLs: caches must keep them apart."""
-    if "HX-Request" not in response.headers.get("Vary", ""):
-        response.headers.add("Vary", "HX-Request")
-    return response
-
-
 @bp.get("/")
 def index():
     """Every contribution of the host, filtered (kept in the URL), newest first, keyset pages."""

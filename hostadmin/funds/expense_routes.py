@@ -19,14 +19,6 @@ LIST = "funds/expenses.html"
 PAGE = "funds/expense.html"
 
 
-@bp.after_request
-def vary_on_htmx(response):
-    """Lists and their fragments share URLs: caches must keep them apart."""
-    if "HX-Request" not in response.headers.get("Vary", ""):
-        response.headers.add("Vary", "HX-Request")
-    return response
-
-
 @bp.get("/")
 def index():
     """Every expense of the host, filtered (kept in the URL), newest first, keyset pages."""

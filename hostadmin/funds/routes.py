@@ -17,13 +17,6 @@ bp = host_blueprint("funds", __name__)
 SERVICE_FIELDS = {"collective", "description", "amount", "host_fee_percent", "processor_fee"}
 
 
-@bp.after_request
-def vary_on_htmx(response):
-    """The balance fragment shares its page's URL: caches must keep them apart."""
-    response.headers.add("Vary", "HX-Request")
-    return response
-
-
 @bp.get("/collectives/<slug>")
 def collective(slug):
     """A collective: balance today and at a chosen date (by effective date), its ledger rows."""

@@ -16,14 +16,6 @@ bp = host_blueprint("imports", __name__, url_prefix="/imports")
 ROWS_TEMPLATE = "imports/rows.html"
 
 
-@bp.after_request
-def vary_on_htmx(response):
-    """Pages and fragments share URLs: caches must keep them apart (web.py adds it for htmx requests)."""
-    if not request.headers.get("HX-Request") and "HX-Request" not in response.headers.get("Vary", ""):
-        response.headers.add("Vary", "HX-Request")
-    return response
-
-
 def wants_fragment():
     """True for an htmx request that swaps part of the page (not a history restore)."""
     return bool(request.htmx) and not request.htmx.history_restore_request

@@ -7,14 +7,6 @@ from hostadmin.ledger import queries, views
 bp = host_blueprint("ledger", __name__, url_prefix="/ledger")
 
 
-@bp.after_request
-def vary_on_htmx(response):
-    """Pages and fragments share URLs: caches must keep them apart."""
-    if "HX-Request" not in response.headers.get("Vary", ""):
-        response.headers.add("Vary", "HX-Request")
-    return response
-
-
 @bp.get("/")
 def index():
     """The host's ledger: full page, the results fragment (filters) or the next rows (Show more)."""

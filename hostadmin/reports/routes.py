@@ -20,12 +20,6 @@ MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@bp.after_request
-def vary_on_htmx(response):
-    response.headers.add("Vary", "HX-Request")
-    return response
-
-
 @bp.app_template_filter("major_units")
 def major_units_filter(amount, currency):
     """12345 -> "123.45" for a chart's data (None stays None: a month that does not reconcile)."""

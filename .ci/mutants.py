@@ -41,6 +41,9 @@ MODULES = {
     "hostadmin/funds/cleared.py": ["tests/funds/test_cleared.py"],
     "hostadmin/funds/periods.py": ["tests/funds/test_cli_periods.py", "tests/funds/test_cleared.py"],
     "hostadmin/funds/service.py": ["tests/funds/test_service.py"],
+    # Statements: how a bank's amount and date cells become minor units and days.
+    "hostadmin/statements/amounts.py": ["tests/statements/test_amounts.py"],
+    "hostadmin/statements/dates.py": ["tests/statements/test_csv_reader.py"],
 }
 # Browser tests are slow and test pages; the rules above are all stated by the SQLite tests.
 MARKERS = "not browser and not postgres"

@@ -7,14 +7,9 @@ overlapping statement therefore imports only the lines not seen before, and the
 database's (import_id, source_id) unique key refuses duplicates even under a race.
 """
 import csv
-import hashlib
 import io
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
@@ -22,6 +17,8 @@ from hostadmin.extensions import db
 from hostadmin.imports.forms import InputError
 from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RunOutcome, TransactionsImport
 from hostadmin.money import AmountError, is_currency, parse_amount
+from hostadmin.statements import ids, store
+from hostadmin.statements.line import StatementLine
 from hostadmin.text import clean_line, clean_text
 
 DATE_FORMATS = {"%Y-%m-%d": "2026-11-20", "%m/%d/%Y": "11/20/2026", "%d/%m/%Y": "20/11/2026",
@@ -39,15 +36,7 @@ MAX_COLUMNS = 200
 MAX_LINE_LENGTH = 10_000
 
 
-@dataclass
-class Line:
-    number: int  # line number in the file (the header is line 1)
-    date: object
-    amount: int
-    currency: str
-    description: str
-    source_id: str
-    new: bool = True
+Line = StatementLine  # the name this module has always used
 
 
 @dataclass
@@ -145,7 +134,6 @@ def preview(imp, content, mapping):
         result.error = problem
         return result
     index = {column: position for position, column in enumerate(header)}
-    seen = Counter()
     for number, values in enumerate(rows, start=2):
         if not any(value.strip() for value in values):
             continue
@@ -154,22 +142,10 @@ def preview(imp, content, mapping):
         except InputError as error:
             result.invalid.append({"line": number, "error": str(error)})
             continue
-        key = (line.date, line.amount, line.currency, " ".join(line.description.lower().split()))
-        seen[key] += 1
-        line.source_id = _source_id(imp, mapping, line, values, index, seen[key])
+        line.reference = _cell(values, index, mapping.get("reference"))
         result.lines.append(line)
-    existing = set()
-    ids = [line.source_id for line in result.lines]
-    for start in range(0, len(ids), 5000):
-        existing |= set(db.session.scalars(select(ImportRow.source_id).where(
-            ImportRow.import_id == imp.id, ImportRow.source_id.in_(ids[start:start + 5000]))))
-    duplicates_in_file = Counter(ids)
-    for line in result.lines:
-        line.new = line.source_id not in existing
-        if duplicates_in_file[line.source_id] > 1 and line.new:
-            result.invalid.append({"line": line.number, "error": "the reference appears more than once"})
-    result.lines = [line for line in result.lines if duplicates_in_file[line.source_id] == 1 or not line.new]
-    result.invalid.sort(key=lambda item: item["line"])
+    ids.assign(result.lines, ids.account_label(imp))
+    result.lines = store.mark_new(imp, result.lines, result.invalid)
     return result
 
 
@@ -183,18 +159,9 @@ def import_csv(host, user, imp, content, mapping, filename):
                     filename=(filename or "upload.csv")[:300])
     db.session.add(run)
     db.session.flush()
-    values = [{"import_id": imp.id, "host_id": host.id, "source_id": line.source_id, "date": line.date,
-               "amount": line.amount, "currency": line.currency, "description": line.description[:500],
-               "status": "PENDING", "pending": False, "needs_review": False, "first_run_id": run.id,
-               "created_at": now, "updated_at": now} for line in result.new_lines]
-    added = 0
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    for start in range(0, len(values), 1000):
-        # RETURNING counts what was really inserted (rowcount is unreliable for multi-row inserts).
-        statement = insert(ImportRow).values(values[start:start + 1000]).on_conflict_do_nothing(
-            index_elements=["import_id", "source_id"]).returning(ImportRow.id)
-        added += len(db.session.execute(statement).all())
-    run.added, run.duplicates = added, result.already_imported + (len(values) - added)
+    added = store.insert(host, imp, run, result.lines, now)
+    new_count = len(result.new_lines)
+    run.added, run.duplicates = added, result.already_imported + (new_count - added)
     run.invalid, run.invalid_details = len(result.invalid), result.invalid[:500] or None
     run.outcome, run.finished_at = RunOutcome.SUCCEEDED.value, now
     # The account label is fixed when the import is created: it is part of every hashed source id.
@@ -263,13 +230,3 @@ def _amount(values, index, mapping, currency):
     if bool(debit) == bool(credit):
         raise AmountError("exactly one of debit and credit must be filled in")
     return -abs(parse_amount(debit, currency, comma)) if debit else abs(parse_amount(credit, currency, comma))
-
-
-def _source_id(imp, mapping, line, values, index, occurrence):
-    reference = _cell(values, index, mapping.get("reference"))
-    if reference:
-        return f"ref:{reference[:120]}"
-    account = (imp.csv_mapping or {}).get("account") or f"import-{imp.id}"
-    text = "|".join([account, line.date.isoformat(), str(line.amount), line.currency,
-                     " ".join(line.description.lower().split()), str(occurrence)])
-    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:40]

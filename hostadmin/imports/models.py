@@ -68,6 +68,7 @@ class ImportRun(db.Model):
     removed: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)  # already imported (re-sync, CSV overlap)
     invalid: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")  # statement lines that are no transaction
     invalid_details: Mapped[list | None] = mapped_column(JSON)
     error_code: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
@@ -136,6 +137,7 @@ class ImportRow(db.Model):
     review_reason: Mapped[str | None] = mapped_column(String(200))
     previous_values: Mapped[list | None] = mapped_column(JSON)
     first_run_id: Mapped[int | None] = mapped_column(Integer)
+    statement_line: Mapped[int | None] = mapped_column(Integer)  # the line (or entry) of the statement file
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

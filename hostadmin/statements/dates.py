@@ -1,0 +1,71 @@
+"""Bank dates as statements write them, and the format of a date column judged on the whole column.
+
+Handled: ISO and compact dates, day-first and month-first with `.` `/` `-` or space, two-digit years
+(`22.02.18`: Python's rule, 69–99 are 19xx), English month names (`28-Mar-2020`, `03 Jan 20`),
+timestamps with or without a zone (`2019-04-19 10:31:14 +0000`: the bank's own calendar day is kept,
+never shifted to another zone) and trailing dots (`2019.04.19.`). An ambiguous column (every first
+field at most 12) is read day-first, as most of the world writes dates; a 13+ in a first field decides.
+"""
+import re
+from datetime import datetime
+
+_DAY_FIRST = ["%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d %m %Y", "%d.%m.%y", "%d/%m/%y", "%d-%m-%y"]
+_MONTH_FIRST = ["%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y"]
+_NAMED = ["%d-%b-%Y", "%d %b %Y", "%d-%b-%y", "%d %b %y", "%d.%b.%Y", "%d/%b/%Y", "%d %B %Y", "%b %d %Y",
+          "%b %d, %Y", "%B %d, %Y", "%B %d %Y", "%d-%B-%Y", "%d/%b/%y"]
+FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", *_DAY_FIRST, *_MONTH_FIRST, *_NAMED]
+_TIME = re.compile(r"[ T]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+                   r"(?:\s*(?:[AaPp][Mm]))?(?:\s*(?:Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2}))?$", re.ASCII)
+_EXAMPLE = datetime(2026, 11, 20)
+
+
+def normalise(value):
+    """The date part of a cell: no time of day or zone, no trailing dot, single spaces."""
+    text = " ".join(str(value).split())
+    text = _TIME.sub("", text)
+    return text[:-1] if text.endswith(".") and not text.endswith("..") else text
+
+
+def parse(value, date_format):
+    """The date of a cell in the given strptime format; ValueError if it is not one (ASCII digits only)."""
+    text = normalise(value)
+    # strptime reads any Unicode digit ("２０２６"): only ASCII dates are dates here.
+    if not text.isascii() or len(text) > 40:
+        raise ValueError(value)
+    return datetime.strptime(text, date_format).date()
+
+
+def example(date_format):
+    """How the format writes 20 November 2026 (shown next to a date that does not fit)."""
+    return _EXAMPLE.strftime(date_format)
+
+
+def fits(values, date_format):
+    """How many of the values parse in the format."""
+    count = 0
+    for value in values:
+        try:
+            parse(value, date_format)
+        except ValueError:
+            continue
+        count += 1
+    return count
+
+
+def detect(values, limit=20_000):
+    """The format that reads the most of a column's non-empty values (day-first on a tie), or None.
+
+    Formats are first tried on the first 50 values; the few that fit are then judged on the whole column
+    (up to `limit` values), so one "13/01/19" late in the file still makes it day-first.
+    """
+    values = [value for value in values if value and value.strip()][:limit]
+    if not values:
+        return None
+    head = values[:50]
+    candidates = [f for f in FORMATS if fits(head, f) * 2 > len(head)]
+    best, best_count = None, 0
+    for date_format in candidates:
+        count = fits(values, date_format) if len(values) > len(head) else fits(head, date_format)
+        if count > best_count:
+            best, best_count = date_format, count
+    return best if best_count * 2 > len(values) else None

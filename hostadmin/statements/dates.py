@@ -52,8 +52,9 @@ def fits(values, date_format):
     return count
 
 
-def detect(values, limit=20_000):
-    """The format that reads the most of a column's non-empty values (day-first on a tie), or None.
+def detect(values, limit=20_000, month_first=False):
+    """The format that reads the most of a column's non-empty values (day-first on a tie unless
+    `month_first`, as in QIF, a US format), or None.
 
     Formats are first tried on the first 50 values; the few that fit are then judged on the whole column
     (up to `limit` values), so one "13/01/19" late in the file still makes it day-first.
@@ -62,7 +63,8 @@ def detect(values, limit=20_000):
     if not values:
         return None
     head = values[:50]
-    candidates = [f for f in FORMATS if fits(head, f) * 2 > len(head)]
+    order = [*_MONTH_FIRST, *FORMATS] if month_first else FORMATS  # a tie goes to the first in the order
+    candidates = list(dict.fromkeys(f for f in order if fits(head, f) * 2 > len(head)))
     best, best_count = None, 0
     for date_format in candidates:
         count = fits(values, date_format) if len(values) > len(head) else fits(head, date_format)

@@ -6,7 +6,7 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.ledger.models import Host
 from hostadmin.imports.models import ImportRun, ImportSource, RunOutcome, TransactionsImport
-from hostadmin.statements import csv_reader, encoding, ids, store, table
+from hostadmin.statements import camt053, csv_reader, encoding, formats, ids, mt940, ofx, qif, store, table
 
 STALE_MAPPING = "The file does not fit the import's saved mapping; its mapping was detected afresh."
 
@@ -61,6 +61,12 @@ def read(imp, data, given=None, default_currency=None):
     else the detected one (with a warning when a saved mapping did not fit)."""
     warnings = []
     default_currency = default_currency or db.session.get(Host, imp.host_id).currency
+    kind = formats.sniff(data)
+    if kind != "csv":
+        result = _read_standard(kind, data, given or {}, default_currency)
+        ids.assign(result.lines, ids.account_label(imp))
+        result.lines = store.mark_new(imp, result.lines, result.invalid)
+        return result
     saved = {k: v for k, v in (imp.csv_mapping or {}).items() if k in csv_reader.KEYS}
     if given is not None:
         attempts = [given]
@@ -83,6 +89,28 @@ def read(imp, data, given=None, default_currency=None):
     ids.assign(result.lines, ids.account_label(imp))
     result.lines = store.mark_new(imp, result.lines, result.invalid)
     return result
+
+
+def _read_standard(kind, data, given, default_currency):
+    """A standard-format statement: the format's own fields, no mapping to choose (QIF takes a currency)."""
+    currency = str(given.get("fixed_currency") or default_currency).upper()
+    mapping, skipped = {"format": kind}, 0
+    try:
+        if kind == "ofx":
+            lines, invalid = ofx.read(data, currency)
+        elif kind == "camt053":
+            lines, invalid, skipped = camt053.read(data, currency)
+        else:
+            text, used = encoding.decode(data, given.get("encoding"))
+            mapping["encoding"] = used
+            if kind == "mt940":
+                lines, invalid = mt940.read(table.normalise(text))
+            else:
+                mapping["fixed_currency"] = currency
+                lines, invalid, skipped = qif.read(table.normalise(text), currency)
+    except (ofx.FormatError, encoding.EncodingError) as error:
+        raise StatementError(str(error)) from None
+    return Reading(format=kind, mapping=mapping, lines=lines, invalid=invalid, skipped=skipped)
 
 
 def _read_csv(data, given, default_currency):
@@ -115,7 +143,8 @@ def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="
     run.skipped = result.skipped
     run.outcome, run.finished_at = RunOutcome.SUCCEEDED.value, now
     # The account label is fixed when the import is created: it is part of every hashed source id.
-    imp.csv_mapping = {**result.mapping, "account": ids.account_label(imp)}
+    if result.format == "csv":  # a standard format has no mapping to remember
+        imp.csv_mapping = {**result.mapping, "account": ids.account_label(imp)}
     imp.last_synced_at = now
     audit.record(host, user, "import.upload_csv", imp,
                  data={"run_id": run.id, "filename": run.filename, "format": result.format, "added": run.added,

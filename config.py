@@ -61,6 +61,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Uploaded statements between preview and confirm (default: instance/statement-uploads).
+    STATEMENTS_DIR = _env("STATEMENTS_DIR")
 
     # Bank sync: page size (Plaid allows 1..500), the SQLite sync lease (renewed by its live holder;
     # the last resort when the holder's pid cannot be checked), and the (connect, read) timeout of every

@@ -85,6 +85,7 @@ def build_app(databases, redis_url, tmp_path, **overrides):
         "REDIS_URL": redis_url,
         "CLOCK": clock,
         "REPORTS_DIR": str(tmp_path / "reports"),
+        "STATEMENTS_DIR": str(tmp_path / "statement-uploads"),
         **overrides,
     }
     app = create_app(TestConfig, config)

@@ -1,30 +1,40 @@
-"""CSV statement imports: create, upload, preview (validates every line), confirm."""
-from flask import abort, flash, g, redirect, render_template, request, url_for
+"""Statement imports: create, upload (stored server-side), detected preview, corrected preview, confirm."""
+import os
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import get_for_host_or_404, role_required
+from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports import csv_import
 from hostadmin.imports.forms import InputError
 from hostadmin.imports.models import ImportSource, TransactionsImport
 from hostadmin.imports.routes import bp
-from hostadmin.text import clean_line, clean_text
+from hostadmin.statements import dates, forms, service as statements, uploads
+from hostadmin.text import clean_line
 
 TEMPLATE = "imports/csv_upload.html"
+EXPIRED = "This upload is no longer kept (uploads are kept for a day). Upload the file again."
 
 
 def csv_import_or_404(import_id):
-    """The host's CSV import, or 404 (Plaid imports take no uploads)."""
+    """The host's statement import, or 404 (Plaid imports take no uploads)."""
     imp = get_for_host_or_404(TransactionsImport, import_id)
     if imp.source != ImportSource.CSV.value:
         abort(404)
     return imp
 
 
+def uploads_dir():
+    """Where uploads wait for their confirm."""
+    return current_app.config.get("STATEMENTS_DIR") or os.path.join(current_app.instance_path, "statement-uploads")
+
+
 @bp.post("/csv")
 def create_csv():
-    """Create a CSV import and go to its upload page."""
+    """Create a statement import and go to its upload page."""
     try:
         imp = csv_import.create_csv_import(g.host, current_user, clean_line(request.form.get("name")),
                                            clean_line(request.form.get("account")))
@@ -38,79 +48,74 @@ def create_csv():
 @bp.get("/<int:import_id>/upload")
 @role_required("ADMIN")
 def csv_upload(import_id):
-    """The upload form, prefilled with the import's remembered mapping."""
+    """The upload form and the import's upload history."""
     imp = csv_import_or_404(import_id)
-    return render_template(TEMPLATE, imp=imp, result=None, mapping=imp.csv_mapping or {},
-                           content="", filename="", date_formats=csv_import.DATE_FORMATS)
+    return render_page(imp, None, "", "")[0]
 
 
 @bp.post("/<int:import_id>/preview")
 def csv_preview(import_id):
-    """The file (first upload) or the carried-over content (mapping changed): validate, write nothing."""
+    """A new file: store it, detect its mapping, preview. A token: re-read the stored file with the mapping
+    the admin corrected. Writes no rows."""
     imp = csv_import_or_404(import_id)
     upload = request.files.get("file")
+    now = utcnow()
     if upload is not None and upload.filename:
-        content, filename = decode(upload.read()), clean_line(upload.filename)
+        data, filename = upload.read(), clean_line(upload.filename)[:300]
+        token = uploads.store(uploads_dir(), g.host.id, imp.id, data, filename, now)
+        given = None
     else:
-        content, filename = request.form.get("content", ""), clean_line(request.form.get("filename", ""))
-    if content is None:
-        return render_page(imp, "", filename, imp.csv_mapping or {},
-                           error="This is not a text file. Export the statement as CSV and upload that.")
-    content = clean_text(content)  # the page carries it over in a hidden field: no NUL, no CR
-    if upload is not None and upload.filename:
-        try:
-            header, _ = csv_import.read_table(content)
-        except InputError as error:
-            return render_page(imp, "", filename, imp.csv_mapping or {}, error=str(error))
-        mapping = csv_import.guess_mapping(header, imp.csv_mapping)
-    else:
-        mapping = csv_import.mapping_from_form(request.form)
-    result = csv_import.preview(imp, content, mapping)
-    return render_page(imp, content, filename, mapping, result=result)
+        token = request.form.get("token", "")
+        stored = uploads.load(uploads_dir(), token, g.host.id, imp.id, now)
+        if stored is None:
+            return render_page(imp, None, "", "", error=EXPIRED)
+        (data, filename), given = stored, forms.mapping_from_form(request.form)
+    try:
+        result = statements.read(imp, data, given, default_currency=g.host.currency)
+    except statements.StatementError as error:
+        return render_page(imp, None, token, filename, error=str(error))
+    return render_page(imp, result, token, filename)
 
 
 @bp.post("/<int:import_id>/import")
 def csv_confirm(import_id):
-    """Import the previewed file's new lines and show the import's rows."""
+    """Import the stored file's new lines under the previewed mapping; the stored file is then removed."""
     imp = csv_import_or_404(import_id)
-    mapping = csv_import.mapping_from_form(request.form)
-    content, filename = request.form.get("content", ""), clean_line(request.form.get("filename", ""))
+    token = request.form.get("token", "")
+    stored = uploads.load(uploads_dir(), token, g.host.id, imp.id, utcnow())
+    if stored is None:
+        return render_page(imp, None, "", "", error=EXPIRED)
+    data, filename = stored
+    given = forms.mapping_from_form(request.form)
     try:
-        run = csv_import.import_csv(g.host, current_user, imp, content, mapping, filename)
-    except InputError as error:
+        _, run = statements.upload(g.host, current_user, imp, data, filename, given)
+    except statements.StatementError as error:
         db.session.rollback()
-        return render_page(imp, content, filename, mapping, error=str(error))
+        return render_page(imp, None, token, filename, error=str(error))
+    uploads.discard(uploads_dir(), token)
     flash(f"{run.filename}: {run.added:,} new rows imported, {run.duplicates:,} already imported, "
-          f"{run.invalid:,} invalid.", "success")
-    target = url_for("imports.rows", import_id=imp.id)
+          f"{run.invalid:,} invalid, {run.skipped:,} skipped.", "success")
+    target = url_for("imports.csv_upload", import_id=imp.id) + "#history"
     if request.htmx:
         return "", 204, {"HX-Redirect": target}
     return redirect(target)
 
 
-def render_page(imp, content, filename, mapping, result=None, error=None):
+def render_page(imp, result, token, filename, error=None):
     """The upload page, or only its preview block for htmx."""
-    context = dict(imp=imp, content=content, filename=filename, mapping=mapping, result=result,
-                   error=error, date_formats=csv_import.DATE_FORMATS)
+    mapping = result.mapping if result else {}
+    context = dict(imp=imp, result=result, token=token, filename=filename, mapping=mapping, error=error,
+                   date_formats={f: dates.example(f) for f in dates.FORMATS}, encodings=forms.ENCODINGS,
+                   delimiter_name=forms.DELIMITER_NAMES.get(mapping.get("delimiter"), ""),
+                   skip_text=forms.skip_text(mapping.get("skip")), runs=statements.history(imp),
+                   described=_described(mapping))
     status = 422 if error or (result and result.error) else 200
-    if request.htmx:
+    if request.htmx and request.method == "POST":
         return render_block(TEMPLATE, "preview", **context), status
     return render_template(TEMPLATE, **context), status
 
 
-def decode(data):
-    """Text of an uploaded file (UTF-8, UTF-16 with a byte order mark, else Windows-1252/Latin-1),
-    or None for a binary file (Latin-1 decodes any bytes, so NUL bytes are the tell)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    if b"\x00" in data:
-        return None
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+def _described(mapping):
+    value = mapping.get("description") or []
+    columns = [value] if isinstance(value, str) else list(value)
+    return (columns + ["", "", ""])[:3]

@@ -74,6 +74,7 @@ class ImportRun(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[str | None] = mapped_column(String(100))
     filename: Mapped[str | None] = mapped_column(String(300))  # CSV uploads
+    uploaded_by: Mapped[str | None] = mapped_column(String(254))  # the uploader's email (statement uploads)
 
 
 class ImportRow(db.Model):

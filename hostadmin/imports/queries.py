@@ -232,7 +232,12 @@ def names_for(rows):
         select(BankAccount).where(BankAccount.id.in_(account_ids)))} if account_ids else {}
     collectives = {a.id: a.name for a in db.session.scalars(
         select(Account).where(Account.id.in_(collective_ids)))} if collective_ids else {}
-    return {"account_labels": labels, "collective_names": collectives}
+    # Rows of uploaded statements have no Plaid account: their import's account label names the account.
+    statement_ids = {row.import_id for row in rows if not row.bank_account_id}
+    statements = {imp.id: (imp.csv_mapping or {}).get("account") or imp.name for imp in db.session.scalars(
+        select(TransactionsImport).where(TransactionsImport.id.in_(statement_ids),
+                                         TransactionsImport.source == "CSV"))} if statement_ids else {}
+    return {"account_labels": labels, "collective_names": collectives, "statement_accounts": statements}
 
 
 def row_is_open(row):

@@ -9,7 +9,7 @@ Bounds are the app's (money.to_minor_units): at most the currency's decimals, at
 import re
 from decimal import Decimal
 
-from hostadmin.money import AmountError, MAX_MINOR_UNITS, to_minor_units
+from hostadmin.money import AmountError, MAX_MINOR_UNITS, major_units, to_minor_units
 
 _SPACES = " \t\u00a0\u202f\u2009"
 _SYMBOL = r"(?:[$€£¥₣₹₽₺₩₪₫₴₦₱฿]|[A-Z]{3}|[A-Z]{1,2}\$|kr|Kč|zł|Fr\.?|CHF)"
@@ -47,12 +47,17 @@ def parse(text, currency, decimal_comma=False):
         raise AmountError(f"“{shown}” is not an amount")
     whole = re.sub(r"[^0-9]", "", number["int"]) or "0"
     if len(whole.lstrip("0")) > _MAX_DIGITS:
-        raise AmountError(f"“{shown}” is too large")
+        raise AmountError(f"“{shown}” is too large: {_largest(currency)}")
     try:
         minor = to_minor_units(Decimal(f"{whole}.{number['frac'] or 0}"), currency)
     except AmountError as error:
-        raise AmountError(f"“{shown}” {error}") from None
+        detail = f": {_largest(currency)}" if str(error) == "is too large" else ""
+        raise AmountError(f"“{shown}” {error}{detail}") from None
     return -minor if negative else minor
+
+
+def _largest(currency):
+    return f"the largest amount is {major_units(MAX_MINOR_UNITS, currency, grouping=True)} {currency}"
 
 
 def detect_decimal_comma(values):

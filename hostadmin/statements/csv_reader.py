@@ -60,6 +60,7 @@ class Reading:
     invalid: list = field(default_factory=list)   # {"line": n, "error": text}
     skipped: int = 0
     warnings: list = field(default_factory=list)
+    error: str | None = None  # the mapping does not fit yet: what to choose
 
 
 class MappingError(ValueError):
@@ -137,8 +138,9 @@ def _detect_columns(mapping, given, columns, data, default_currency):
     numeric = [c for c in columns if c not in used and values[c] and
                sum(table.is_amount(v) for v in values[c][:50]) * 10 >= 6 * len(values[c][:50])]
     if not any(given.get(k) for k in ("amount", "debit", "credit")):
-        amount = _by_name(numeric, "amount")
-        debit, credit = _by_name(numeric, "debit"), _by_name(numeric, "credit")
+        free = [c for c in columns if c not in used]  # a column named as an amount wins even with bad cells
+        amount = _by_name(free, "amount")
+        debit, credit = _by_name(free, "debit"), _by_name(free, "credit")
         if amount:
             mapping["amount"] = amount
         elif debit or credit:
@@ -284,8 +286,12 @@ def check(mapping, columns):
 def read(text, given=None, default_currency="USD"):
     """The Reading of CSV text: the mapping used (detected where not given) and every line's fate."""
     mapping, rows, columns, data_start = detect(text, given, default_currency)
-    check(mapping, columns)
     result = Reading(mapping=mapping, columns=columns)
+    try:
+        check(mapping, columns)
+    except MappingError as error:
+        result.error = str(error)
+        return result
     _read_lines(result, rows[data_start:], columns, mapping)
     return result
 

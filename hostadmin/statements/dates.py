@@ -8,6 +8,7 @@ field at most 12) is read day-first, as most of the world writes dates; a 13+ in
 """
 import re
 from datetime import datetime
+from functools import lru_cache
 
 _DAY_FIRST = ["%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d %m %Y", "%d.%m.%y", "%d/%m/%y", "%d-%m-%y"]
 _MONTH_FIRST = ["%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y"]
@@ -28,11 +29,22 @@ def normalise(value):
 
 def parse(value, date_format):
     """The date of a cell in the given strptime format; ValueError if it is not one (ASCII digits only)."""
+    day = _parse(value, date_format)
+    if day is None:
+        raise ValueError(value)
+    return day
+
+
+@lru_cache(maxsize=8192)  # a statement repeats a few hundred days over thousands of lines; strptime is slow
+def _parse(value, date_format):
     text = normalise(value)
     # strptime reads any Unicode digit ("２０２６"): only ASCII dates are dates here.
     if not text.isascii() or len(text) > 40:
-        raise ValueError(value)
-    return datetime.strptime(text, date_format).date()
+        return None
+    try:
+        return datetime.strptime(text, date_format).date()
+    except ValueError:
+        return None
 
 
 def example(date_format):

@@ -48,7 +48,10 @@ def decode(data, encoding=None):
         text = data.decode(name)
     except UnicodeDecodeError as error:
         raise EncodingError(f"The file is not {name} (byte {error.start + 1:,} cannot be read).") from None
-    if "\x00" in text:
+    sample = text[:10_000]
+    printable = sum(1 for c in sample if c.isprintable() or c in "\n\r\t")
+    if "\x00" in text or (b"\x00" in data[:10_000] and not name.lower().replace("-", "_").startswith(("utf_16", "utf_32"))) \
+            or printable < 0.95 * len(sample):
         raise EncodingError("This is not a text file. Export the statement as CSV (or OFX, QIF, CAMT.053, "
                             "MT940) and upload that.")
     return text.lstrip("\ufeff"), name

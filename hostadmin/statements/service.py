@@ -26,6 +26,7 @@ class Reading:
     invalid: list = field(default_factory=list)
     skipped: int = 0
     warnings: list = field(default_factory=list)
+    error: str | None = None  # a CSV mapping that does not fit yet (the page shows it by the mapping)
 
     @property
     def new_lines(self):
@@ -81,7 +82,7 @@ def read(imp, data, given=None, default_currency=None):
                 raise StatementError(str(error)) from None
             warnings.append(STALE_MAPPING)
             continue
-        if not last and len(result.invalid) * 2 > len(result.lines) + len(result.invalid):
+        if not last and (result.error or len(result.invalid) * 2 > len(result.lines) + len(result.invalid)):
             warnings.append(STALE_MAPPING)
             continue
         break
@@ -119,7 +120,8 @@ def _read_csv(data, given, default_currency):
     reading = csv_reader.read(table.normalise(text), given, default_currency)
     reading.mapping = {"encoding": used_encoding, **reading.mapping}
     return Reading(format="csv", mapping=reading.mapping, columns=reading.columns, lines=reading.lines,
-                   invalid=reading.invalid, skipped=reading.skipped, warnings=reading.warnings)
+                   invalid=reading.invalid, skipped=reading.skipped, warnings=reading.warnings,
+                   error=reading.error)
 
 
 def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="upload", progress=None):
@@ -128,12 +130,16 @@ def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="
     With `dry_run` nothing is written (the caller's transaction is rolled back).
     """
     result = read(imp, data, given, default_currency=host.currency)
+    if result.error:
+        db.session.rollback()
+        raise StatementError(result.error)
     if dry_run:
         db.session.rollback()
         return result, None
     now = utcnow()
     run = ImportRun(import_id=imp.id, host_id=host.id, trigger=trigger, started_at=now,
-                    filename=(filename or "statement")[:300])
+                    filename=(filename or "statement")[:300],
+                    uploaded_by=(getattr(user, "email", None) or None) if user is not None else None)
     db.session.add(run)
     db.session.flush()
     added = store.insert(host, imp, run, result.lines, now, progress=progress)
@@ -151,3 +157,9 @@ def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="
                        "already_imported": run.duplicates, "invalid": run.invalid, "skipped": run.skipped})
     db.session.commit()
     return result, run
+
+
+def history(imp, limit=50):
+    """The import's uploads, newest first, with their counts and invalid lines."""
+    return (db.session.query(ImportRun).filter(ImportRun.import_id == imp.id, ImportRun.filename.isnot(None))
+            .order_by(ImportRun.id.desc()).limit(limit).all())

@@ -36,6 +36,10 @@ def mark_new(imp, lines, invalid):
 def insert(host, imp, run, lines, now, progress=None):
     """Insert the new lines as PENDING import rows; returns how many the database really added."""
     insert_into = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    # One cached statement run over batches (SQLAlchemy's insertmanyvalues): RETURNING counts what was
+    # really inserted (rowcount is unreliable for multi-row inserts).
+    statement = insert_into(ImportRow).on_conflict_do_nothing(
+        index_elements=["import_id", "source_id"]).returning(ImportRow.id)
     new = [line for line in lines if line.new]
     added = 0
     for start in range(0, len(new), _INSERT):
@@ -44,10 +48,7 @@ def insert(host, imp, run, lines, now, progress=None):
                    "status": "PENDING", "pending": False, "needs_review": False, "first_run_id": run.id,
                    "statement_line": line.line, "created_at": now, "updated_at": now}
                   for line in new[start:start + _INSERT]]
-        # RETURNING counts what was really inserted (rowcount is unreliable for multi-row inserts).
-        statement = insert_into(ImportRow).values(values).on_conflict_do_nothing(
-            index_elements=["import_id", "source_id"]).returning(ImportRow.id)
-        added += len(db.session.execute(statement).all())
+        added += len(db.session.execute(statement, values).all())
         if progress:
             progress(min(start + _INSERT, len(new)), len(new))
     return added

@@ -1,4 +1,6 @@
 """Amounts from outside are bounded and ASCII-only, and balances are summed without overflow (SQLite and PostgreSQL)."""
+import io
+import re
 import uuid
 
 from hostadmin.imports.models import ImportRow, ImportRun, TransactionsImport
@@ -35,8 +37,13 @@ def test_csv_lines_with_huge_unicode_or_over_precise_amounts_are_invalid_and_the
     client = signed_in(any_app, admin)
     assert client.post_with_csrf("/h/river/imports/csv", {"name": "Credit Union"}).status_code == 302
     imp = TransactionsImport.query.filter_by(name="Credit Union").one()
-    form = {"content": STATEMENT, "filename": "nov.csv", "date": "Date", "date_format": "%Y-%m-%d",
-            "description": "Description", "amount": "Amount", "currency": "Currency"}
+    uploaded = client.post(f"/h/river/imports/{imp.id}/preview",
+                           data={"csrf_token": client.csrf_token("/"),
+                                 "file": (io.BytesIO(STATEMENT.encode()), "nov.csv")},
+                           content_type="multipart/form-data")
+    form = {"token": re.search(r'name="token" value="([^"]+)"', uploaded.get_data(as_text=True)).group(1),
+            "date": "Date", "date_format": "%Y-%m-%d", "description": "Description", "amount": "Amount",
+            "currency": "Currency"}
 
     preview = client.post_with_csrf(f"/h/river/imports/{imp.id}/preview", form)
     confirmed = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)

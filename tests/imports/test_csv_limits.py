@@ -1,5 +1,6 @@
 """CSV uploads that are not what a bank exports: a clear message on the page, never a 500 or a huge page."""
 import io
+import re
 
 import pytest
 
@@ -81,14 +82,37 @@ def test_too_many_columns_are_refused_and_200_make_a_bounded_page(upload):
     assert len(html) < 200_000
 
 
-def test_a_carried_over_content_field_gets_the_same_checks(upload, client):
+def test_a_forged_or_other_imports_token_and_a_content_field_import_nothing(upload, client, app, db):
     imp = upload.imp
-    form = {"csrf_token": client.csrf_token("/"), "filename": "x.csv", "date": "Date", "date_format": "%Y-%m-%d",
+    html = upload(GOOD.encode()).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    other = csv_import.create_csv_import(imp_host(imp), None, "Other", "O 1")
+    db.session.commit()
+    form = {"csrf_token": client.csrf_token("/"), "content": GOOD, "date": "Date", "date_format": "%Y-%m-%d",
             "description": "Description", "amount": "Amount", "currency": "Currency"}
-    wide = ",".join(f"c{i}" for i in range(300)) + "\n" + "1," * 299 + "1\n"
-    for content, message in ((wide, "at most 200 columns"), ("\x00\x01\x02", "empty")):
-        response = client.post(f"/h/river/imports/{imp.id}/preview", data={**form, "content": content})
-        assert response.status_code == 422 and message in response.get_data(as_text=True)
-        response = client.post(f"/h/river/imports/{imp.id}/import", data={**form, "content": content})
-        assert response.status_code == 422 and message in response.get_data(as_text=True)
+    for target, fields in ((imp.id, {}), (imp.id, {"token": "../" * 11 + "etc/passwd"}),
+                           (imp.id, {"token": "A" * 32}), (other.id, {"token": token})):
+        for action in ("preview", "import"):
+            response = client.post(f"/h/river/imports/{target}/{action}", data={**form, **fields})
+            assert response.status_code == 422 and "no longer kept" in response.get_data(as_text=True)
     assert ImportRow.query.count() == 0
+
+
+def test_a_stored_upload_expires_after_a_day_and_the_next_upload_sweeps_it(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from hostadmin.statements import uploads
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+    token = uploads.store(tmp_path, 1, 2, b"data", "a.csv", now)
+
+    assert uploads.load(tmp_path, token, 1, 2, now + timedelta(days=1)) == (b"data", "a.csv")
+    assert uploads.load(tmp_path, token, 1, 3, now) is None and uploads.load(tmp_path, token, 9, 2, now) is None
+    assert uploads.load(tmp_path, token, 1, 2, now + timedelta(days=1, seconds=1)) is None
+    uploads.store(tmp_path, 1, 2, b"later", "b.csv", now + timedelta(days=1, seconds=1))
+    assert not (tmp_path / f"{token}.bin").exists() and len(list(tmp_path.glob("*.bin"))) == 1
+
+
+def imp_host(imp):
+    from hostadmin.extensions import db
+    from hostadmin.ledger.models import Host
+    return db.session.get(Host, imp.host_id)

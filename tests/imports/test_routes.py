@@ -160,14 +160,18 @@ def test_csv_upload_preview_confirm_and_reupload(client, login_as, world, db):
                           content_type="multipart/form-data")
     html = preview.get_data(as_text=True)
     assert 'data-count="new">1<' in html and "Line 3:" in html and ImportRow.query.filter_by(import_id=imp.id).count() == 0
-    form = {"content": statement.decode(), "filename": "nov.csv", "date": "Date", "date_format": "%Y-%m-%d",
-            "description": "Description", "amount": "Amount", "currency": "Currency"}
-    for _ in range(2):
-        done = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)
-        assert done.status_code == 302
+    assert statement.decode() not in html  # the file stays on the server; the page carries a token
+    stored = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    form = {"token": stored, "date": "Date", "date_format": "%Y-%m-%d", "description": "Description",
+            "amount": "Amount", "currency": "Currency"}
+    done = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)
+    assert done.status_code == 302
     assert ImportRow.query.filter_by(import_id=imp.id).count() == 1
     page = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "0 new rows imported, 1 already imported, 1 invalid" in page
+    assert "1 new rows imported, 0 already imported, 1 invalid, 0 skipped" in page
+    assert "nov.csv" in page and "Line 3:" in page  # the history lists the upload and its invalid line
+    again = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)
+    assert again.status_code == 422 and "no longer kept" in again.get_data(as_text=True)
 
 
 def test_show_more_returns_only_the_next_rows_after_the_cursor(client, login_as, world, db):

@@ -93,3 +93,15 @@ def test_a_plaid_import_takes_no_statement(world):
 
     with pytest.raises(service.StatementError, match="bank connection"):
         service.find_or_create_import(host, admin, "Plaid checking")
+
+
+def test_a_mapping_that_does_not_fit_is_shown_and_refused_on_import(world):
+    host, admin, imp = world
+    data = "Date,Memo,Amount\n2026-11-01,Gift,5.00\n".encode()
+
+    result = service.read(imp, data, {"amount": "Betrag"})
+
+    assert result.error == "The amount column “Betrag” is not in this file." and result.columns[0] == "Date"
+    with pytest.raises(service.StatementError, match="Betrag"):
+        service.upload(host, admin, imp, data, "a.csv", {"amount": "Betrag"})
+    assert db.session.query(ImportRow).count() == 0

@@ -131,6 +131,8 @@ def register_cli(app):
     from hostadmin.funds.cli import ledger_cli
     from hostadmin.ledger.backfill import backfill_command
     ledger_cli.add_command(backfill_command)
+    from hostadmin.processors.cli import processors_cli
+    app.cli.add_command(processors_cli)
 
 
 def register_template_helpers(app):

@@ -41,6 +41,10 @@ MODULES = {
     "hostadmin/funds/cleared.py": ["tests/funds/test_cleared.py"],
     "hostadmin/funds/periods.py": ["tests/funds/test_cli_periods.py", "tests/funds/test_cleared.py"],
     "hostadmin/funds/service.py": ["tests/funds/test_service.py"],
+    # Processor webhooks: each signature check and the timestamp rules, with their focused tests.
+    "hostadmin/processors/stripe.py": ["tests/processors/test_stripe_verify.py",
+                                       "tests/processors/test_stripe_webhooks.py"],
+    "hostadmin/processors/timestamps.py": ["tests/processors/test_timestamps.py"],
 }
 # Browser tests are slow and test pages; the rules above are all stated by the SQLite tests.
 MARKERS = "not browser and not postgres"

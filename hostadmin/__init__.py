@@ -98,6 +98,8 @@ def register_blueprints(app):
     for bp in (contributions_bp, expenses_bp):
         app.register_blueprint(bp)
     app.register_blueprint(ledger_bp)
+    from hostadmin.processors.routes import bp as processor_webhooks_bp
+    app.register_blueprint(processor_webhooks_bp)
 
 
 def register_errorhandlers(app):

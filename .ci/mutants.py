@@ -44,6 +44,7 @@ MODULES = {
     # Processor webhooks: each signature check and the timestamp rules, with their focused tests.
     "hostadmin/processors/stripe.py": ["tests/processors/test_stripe_verify.py",
                                        "tests/processors/test_stripe_webhooks.py"],
+    "hostadmin/processors/wise.py": ["tests/processors/test_wise_verify.py", "tests/processors/test_wise_webhooks.py"],
     "hostadmin/processors/timestamps.py": ["tests/processors/test_timestamps.py"],
 }
 # Browser tests are slow and test pages; the rules above are all stated by the SQLite tests.

@@ -100,6 +100,8 @@ def register_blueprints(app):
     app.register_blueprint(ledger_bp)
     from hostadmin.processors.routes import bp as processor_webhooks_bp
     app.register_blueprint(processor_webhooks_bp)
+    from hostadmin.processors.pages import bp as processors_bp
+    app.register_blueprint(processors_bp)
 
 
 def register_errorhandlers(app):

@@ -176,3 +176,63 @@ def _triage_row(host, processor, paid):
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def expense_paid(host, processor, paid):
+    """A transfer's state: paid marks its expense PAID, refunded reverses that, failed puts it back to approved."""
+    from hostadmin.audit import service as audit
+    from hostadmin.ledger.models import Expense, ExpenseStatus
+
+    expense = _expense_of(host, processor, paid)
+    if expense is None:
+        if paid.state in ("paid", "refunded", "failed"):
+            raise WaitForParent(paid.ref)
+        return f"recorded only: state {paid.state} of a transfer no expense names"
+    payment = payment_of(host, processor, paid.ref)
+    audit.record(host, None, f"expense.{processor}_state", expense,
+                 data={"ref": paid.ref, "state": paid.state, "timestamps": paid.raw_timestamps})
+    if paid.state == "paid":
+        if payment is not None and payment.group_id:
+            return "already paid"
+        if expense.status != ExpenseStatus.APPROVED.value:
+            raise ledger.LedgerError(f"expense #{expense.id} is {expense.status.lower()}, not approved: "
+                                     f"{IMPORT_NAMES[processor]} paid it anyway; check it")
+        group = ledger.record_expense_paid(expense, cleared_at=paid.cleared_at)
+        if payment is None:
+            payment = ProcessorPayment(host_id=host.id, processor=processor, ref=paid.ref, kind="EXPENSE",
+                                       amount=expense.amount, currency=expense.currency)
+            db.session.add(payment)
+        payment.expense_id, payment.group_id = expense.id, group[0].group_id
+        payment.raw_timestamps, payment.cleared_field = paid.raw_timestamps, paid.cleared_field
+        payment.cleared_at = paid.cleared_at
+        db.session.flush()  # the unique (host, processor, ref) refuses a second payment here
+        return "expense paid"
+    if paid.state in ("refunded", "failed"):
+        if payment is None or not payment.group_id:
+            if paid.state == "failed" and expense.status == ExpenseStatus.APPROVED.value:
+                return "payout failed before it was paid: the expense stays approved"
+            raise WaitForParent(paid.ref)
+        if payment.refunded:
+            return "already reversed"
+        moved = db.session.execute(update(ProcessorPayment).where(
+            ProcessorPayment.id == payment.id, ProcessorPayment.refunded == 0).values(refunded=payment.amount)
+            .execution_options(synchronize_session=False)).rowcount
+        if not moved:
+            return "already reversed"
+        ledger.reverse_group(host, payment.group_id, reason=f"{IMPORT_NAMES[processor]} transfer {paid.ref} "
+                                                            f"{'refunded' if paid.state == 'refunded' else 'failed'}")
+        ledger.move_status(Expense, expense, ExpenseStatus.PAID.value, ExpenseStatus.APPROVED.value, paid_at=None)
+        return "expense payment reversed: back to approved"
+    return f"recorded only: state {paid.state} on the expense's history"
+
+
+def _expense_of(host, processor, paid):
+    from hostadmin.ledger.models import Expense
+
+    if paid.expense_id is not None:
+        expense = db.session.get(Expense, paid.expense_id)
+        return expense if expense is not None and expense.host_id == host.id else None
+    if processor == "wise":
+        return db.session.scalar(select(Expense).where(Expense.host_id == host.id,
+                                                       Expense.wise_transfer_id == paid.ref))
+    return None

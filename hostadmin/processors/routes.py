@@ -14,7 +14,7 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import csrf, db, limiter
 from hostadmin.ledger.accounts import SLUG_RE
 from hostadmin.ledger.models import Host
-from hostadmin.processors import connections, service, stripe
+from hostadmin.processors import connections, service, stripe, wise
 from hostadmin.processors.verification import InvalidBody, VerificationError
 from hostadmin.webhooks import flood
 from hostadmin.webhooks import service as webhook_log
@@ -32,7 +32,14 @@ def check_stripe(raw, headers, verification, now):
     return body["id"], body["type"], body
 
 
-CHECKS = {"stripe": check_stripe}
+def check_wise(raw, headers, verification, now):
+    """(event id, type, body) of a Wise webhook whose signature holds."""
+    body = wise.verify(raw, headers.get("X-Signature-SHA256"), verification.material)
+    event_id, event_type = wise.event_identity(body)
+    return event_id, event_type, body
+
+
+CHECKS = {"stripe": check_stripe, "wise": check_wise}
 
 
 @bp.post("/webhooks/stripe/<host_slug>", endpoint="stripe")
@@ -41,6 +48,14 @@ CHECKS = {"stripe": check_stripe}
 def stripe_webhook(host_slug):
     """Stripe's webhook for one host."""
     return _receive("stripe", host_slug)
+
+
+@bp.post("/webhooks/wise/<host_slug>", endpoint="wise")
+@csrf.exempt
+@limiter.limit(flood.refusals_per_client, **LIMIT)
+def wise_webhook(host_slug):
+    """Wise's webhook for one host."""
+    return _receive("wise", host_slug)
 
 
 def _receive(processor, host_slug):
@@ -65,6 +80,9 @@ def _receive(processor, host_slug):
                                                        utcnow())
     except VerificationError as exc:
         return _refuse(processor, exc, digest)
+    if processor == "wise" and wise.is_test_notification(request.headers):
+        log.info("wise test notification for host %s verified", host.slug)  # Wise's check of the URL only
+        return {"status": "test notification"}, 200, {"Cache-Control": "no-store"}
     event, again = service.receive(host, processor, event_id, event_type, body, digest)
     return ({"status": "duplicate" if again else "ok", "event": event.id}, 200, {"Cache-Control": "no-store"})
 

@@ -120,10 +120,12 @@ def apply_event(event_id, fetch_fee=None):
 
 def translate(event, body, connection):
     """The domain events of a stored event, by its processor's module."""
-    from hostadmin.processors import stripe
+    from hostadmin.processors import stripe, wise
     now = utcnow()
     if event.processor == "stripe":
         return stripe.translate(body, connection.cleared_field, now)
+    if event.processor == "wise":
+        return wise.translate(body, connection.cleared_field, now)
     raise InvalidBody(f"no reader for {event.processor} events")
 
 
@@ -134,11 +136,56 @@ def _apply_one(host, processor, item):
         return apply.fee_charged(host, processor, item.ref, item.fee)
     if isinstance(item, domain.Refunded):
         return apply.refunded(host, processor, item)
+    if isinstance(item, domain.ExpensePaid):
+        return apply.expense_paid(host, processor, item)
     return f"recorded only: {item.note}"
 
 
 def _refs(items):
-    return [item.ref for item in items if isinstance(item, domain.ContributionPaid) and item.ref]
+    return [item.ref for item in items
+            if isinstance(item, (domain.ContributionPaid, domain.ExpensePaid)) and item.ref]
+
+
+def set_wise_transfer(host, user, expense_id, transfer_id):
+    """Record which Wise transfer pays an expense (committed), then apply the events that waited for it.
+
+    Refused (RecordError) unless the expense is the host's, not yet paid, and has no transfer id yet, and
+    the transfer id is digits that no other expense of the host has.
+    """
+    from hostadmin.audit import service as audit
+    from hostadmin.ledger.models import Expense, ExpenseStatus
+
+    transfer_id = (transfer_id or "").strip()
+    if not (transfer_id.isascii() and transfer_id.isdigit()) or len(transfer_id) > 30:
+        raise RecordError("a Wise transfer id is a number (Wise → the transfer → its reference number)")
+    transfer_id = str(int(transfer_id))
+    expense = db.session.get(Expense, expense_id) if expense_id else None
+    if expense is None or expense.host_id != host.id:
+        raise RecordError("no such expense for this host")
+    if expense.status not in (ExpenseStatus.APPROVED.value, ExpenseStatus.PENDING.value):
+        raise RecordError(f"expense #{expense.id} is {expense.status.lower()}: only an expense to be paid can "
+                          f"get a Wise transfer")
+    if expense.wise_transfer_id:
+        raise RecordError(f"expense #{expense.id} is already paid by Wise transfer {expense.wise_transfer_id}")
+    try:
+        claimed = db.session.execute(update(Expense).where(
+            Expense.id == expense.id, Expense.wise_transfer_id.is_(None)).values(wise_transfer_id=transfer_id)
+            .execution_options(synchronize_session=False)).rowcount
+        if not claimed:
+            raise RecordError(f"expense #{expense.id} got a Wise transfer meanwhile")
+        audit.record(host, user, "expense.wise_transfer", expense, data={"wise_transfer_id": transfer_id})
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise RecordError(f"Wise transfer {transfer_id} already pays another expense of this host") from None
+    except RecordError:
+        db.session.rollback()
+        raise
+    waiting = db.session.scalars(select(ProcessorEvent.id).where(
+        ProcessorEvent.host_id == host.id, ProcessorEvent.processor == "wise",
+        ProcessorEvent.status == EventStatus.WAITING, ProcessorEvent.parent_ref == transfer_id)
+        .order_by(ProcessorEvent.id)).all()
+    return [apply_event(event_id) for event_id in waiting]
 
 
 def _finish(event, status, note):

@@ -1,4 +1,4 @@
-"""Processor connections per host (secrets encrypted), their verified events, and what each payment became
+"""Processor connections per host (secrets encrypted), their verified events, what each payment became; expenses' Wise transfer id
 
 Revision ID: 0006_proc
 Revises: 0005_h11
@@ -91,7 +91,16 @@ def upgrade():
 
 
 
+    with op.batch_alter_table('expenses', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('wise_transfer_id', sa.String(length=30), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_expenses_host_id_wise_transfer_id'),
+                                          ['host_id', 'wise_transfer_id'])
+
+
 def downgrade():
+    with op.batch_alter_table('expenses', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_expenses_host_id_wise_transfer_id'), type_='unique')
+        batch_op.drop_column('wise_transfer_id')
     with op.batch_alter_table('processor_payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_processor_payments_order_id'))
         batch_op.drop_index(batch_op.f('ix_processor_payments_host_id'))

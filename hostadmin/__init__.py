@@ -146,4 +146,7 @@ def register_template_helpers(app):
     from hostadmin.banking import banners
 
     banners.install(app)
+    from hostadmin.processors import banners as processor_banners
+
+    processor_banners.install(app)
     logging.getLogger("hostadmin").setLevel(logging.INFO)

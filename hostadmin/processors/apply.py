@@ -104,15 +104,22 @@ def refunded(host, processor, refund):
     if payment.kind != "CONTRIBUTION":
         raise ledger.LedgerError(f"{refund.ref} is waiting in triage (import row #{payment.import_row_id}): "
                                  f"handle its refund there")
-    total = min(refund.refunded_total, payment.amount)
-    before = payment.refunded
-    if total <= before:
-        return "refund already recorded"
-    moved = db.session.execute(update(ProcessorPayment).where(
-        ProcessorPayment.id == payment.id, ProcessorPayment.refunded == before).values(refunded=total)
-        .execution_options(synchronize_session=False)).rowcount
-    if not moved:
-        return "refund already recorded"
+    for _ in range(3):  # a refund of its own amount (PayPal) tries again when another refund moved first
+        before = payment.refunded
+        total = min(before + refund.amount if refund.refunded_total is None else refund.refunded_total,
+                    payment.amount)
+        if total <= before:
+            return "refund already recorded"
+        moved = db.session.execute(update(ProcessorPayment).where(
+            ProcessorPayment.id == payment.id, ProcessorPayment.refunded == before).values(refunded=total)
+            .execution_options(synchronize_session=False)).rowcount
+        if moved:
+            break
+        if refund.refunded_total is not None:
+            return "refund already recorded"
+        db.session.refresh(payment)
+    else:
+        raise ledger.LedgerError(f"refunds of {refund.ref} kept changing; the job will try again")
     order = db.session.get(Order, payment.order_id)
     reason = f"Refunded in {IMPORT_NAMES[processor]} ({refund.ref})"
     if before == 0 and total == payment.amount:
@@ -209,8 +216,8 @@ def expense_paid(host, processor, paid):
         return "expense paid"
     if paid.state in ("refunded", "failed"):
         if payment is None or not payment.group_id:
-            if paid.state == "failed" and expense.status == ExpenseStatus.APPROVED.value:
-                return "payout failed before it was paid: the expense stays approved"
+            if paid.state == "failed":
+                return f"payout failed before it was paid: the expense stays {expense.status.lower()}"
             raise WaitForParent(paid.ref)
         if payment.refunded:
             return "already reversed"

@@ -35,12 +35,15 @@ class FeeCharged:
 
 @dataclass(frozen=True)
 class Refunded:
-    """Money of `ref` went back: `refunded_total` is how much of it is refunded by now (cumulative)."""
+    """Money of `ref` went back: `refunded_total` is how much of it is refunded by now (Stripe: cumulative),
+    or, without it, one refund (`refund_id`) of `amount` (PayPal)."""
 
     ref: str
-    refunded_total: int
+    refunded_total: int | None
     currency: str
     raw_timestamps: dict = field(default_factory=dict)
+    refund_id: str | None = None
+    amount: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import csrf, db, limiter
 from hostadmin.ledger.accounts import SLUG_RE
 from hostadmin.ledger.models import Host
-from hostadmin.processors import connections, service, stripe, wise
+from hostadmin.processors import connections, paypal, service, stripe, wise
 from hostadmin.processors.verification import InvalidBody, VerificationError
 from hostadmin.webhooks import flood
 from hostadmin.webhooks import service as webhook_log
@@ -39,7 +39,13 @@ def check_wise(raw, headers, verification, now):
     return event_id, event_type, body
 
 
-CHECKS = {"stripe": check_stripe, "wise": check_wise}
+def check_paypal(raw, headers, verification, now):
+    """(event id, type, body) of a PayPal webhook whose transmission signature holds."""
+    body = paypal.verify(raw, headers, verification.material, now)
+    return body["id"], body["event_type"], body
+
+
+CHECKS = {"stripe": check_stripe, "wise": check_wise, "paypal": check_paypal}
 
 
 @bp.post("/webhooks/stripe/<host_slug>", endpoint="stripe")
@@ -56,6 +62,14 @@ def stripe_webhook(host_slug):
 def wise_webhook(host_slug):
     """Wise's webhook for one host."""
     return _receive("wise", host_slug)
+
+
+@bp.post("/webhooks/paypal/<host_slug>", endpoint="paypal")
+@csrf.exempt
+@limiter.limit(flood.refusals_per_client, **LIMIT)
+def paypal_webhook(host_slug):
+    """PayPal's webhook for one host."""
+    return _receive("paypal", host_slug)
 
 
 def _receive(processor, host_slug):

@@ -120,12 +120,14 @@ def apply_event(event_id, fetch_fee=None):
 
 def translate(event, body, connection):
     """The domain events of a stored event, by its processor's module."""
-    from hostadmin.processors import stripe, wise
+    from hostadmin.processors import paypal, stripe, wise
     now = utcnow()
     if event.processor == "stripe":
         return stripe.translate(body, connection.cleared_field, now)
     if event.processor == "wise":
         return wise.translate(body, connection.cleared_field, now)
+    if event.processor == "paypal":
+        return paypal.translate(body, connection.cleared_field, now)
     raise InvalidBody(f"no reader for {event.processor} events")
 
 

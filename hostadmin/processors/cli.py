@@ -1,4 +1,5 @@
 """`flask processors …`: connect Stripe, Wise and PayPal to a host; the secrets are never printed."""
+import json
 from pathlib import Path
 
 import click
@@ -65,3 +66,51 @@ def configure_wise(host_slug, public_key, cleared_field):
 def configure_paypal(host_slug, webhook_id, sandbox, cleared_field):
     """Connect PayPal: its webhooks are checked offline with PayPal's certificate and the webhook id."""
     _save(host_slug, "paypal", material=webhook_id, sandbox=sandbox, cleared_field=cleared_field)
+
+
+@processors_cli.command("demo-credentials")
+@click.option("--host", "host_slug", required=True, help="The host's slug.")
+def demo_credentials_command(host_slug):
+    """Connect Stripe and Wise to a demo host with fresh test credentials (for `processors simulate`)."""
+    from hostadmin.processors import simulate
+    path = simulate.demo_credentials(host_of(host_slug))
+    click.echo(f"stripe and wise connected to host {host_slug} with test credentials (Wise demo key: {path})")
+
+
+@processors_cli.command("simulate")
+@click.argument("processor", type=click.Choice(["stripe", "wise"]))
+@click.argument("event")
+@click.option("--host", "host_slug", required=True, help="The host's slug.")
+@click.option("--amount", default="10.00", show_default=True, help="Stripe: the charge, in the host currency.")
+@click.option("--collective", default=None, help="Stripe: the collective's slug (metadata.collective).")
+@click.option("--expense", "expense_id", type=click.IntRange(1, 2**62), default=None,
+              help="Wise: the expense whose Wise transfer changes state.")
+@click.option("--ref", default=None, help="Stripe: the charge a refund refunds (ch_…).")
+def simulate_command(processor, event, host_slug, amount, collective, expense_id, ref):
+    """Sign EVENT as the processor would and post it to the running app (PUBLIC_BASE_URL)."""
+    from hostadmin.funds.cli import parse_amount
+    from hostadmin.ledger.models import Expense
+    from hostadmin.processors import simulate
+
+    host = host_of(host_slug)
+    try:
+        if processor == "stripe":
+            minor = parse_amount(amount, host.currency, "--amount")
+            if minor <= 0:
+                refuse("--amount must be more than zero")
+            body, headers = simulate.stripe_request(host, event, amount=minor, collective=collective, ref=ref)
+        else:
+            expense = db.session.get(Expense, expense_id) if expense_id else None
+            if expense is None or expense.host_id != host.id:
+                refuse("--expense must name one of the host's expenses")
+            if not expense.wise_transfer_id:
+                refuse(f"expense #{expense.id} has no Wise transfer id: match it on the Processors page first")
+            body, headers = simulate.wise_request(host, event, transfer_id=expense.wise_transfer_id)
+        status, answer, _ = simulate.post(processor, host, body, headers)
+    except simulate.SimulateError as error:
+        refuse(error)
+    click.echo(f"{processor} {event}: HTTP {status} {answer.strip()}")
+    if status >= 300:
+        raise SystemExit(1)
+    if processor == "stripe":
+        click.echo(f"charge {json.loads(body)['data']['object']['id']}")

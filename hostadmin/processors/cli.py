@@ -114,3 +114,18 @@ def simulate_command(processor, event, host_slug, amount, collective, expense_id
         raise SystemExit(1)
     if processor == "stripe":
         click.echo(f"charge {json.loads(body)['data']['object']['id']}")
+
+
+@processors_cli.command("backfill-cleared-at")
+@click.option("--host", "host_slug", required=True, help="The host's slug.")
+@click.option("--dry-run", is_flag=True, help="Say what would be set; write nothing.")
+def backfill_command(host_slug, dry_run):
+    """Fill missing cleared_at of processor payments from their raw timestamps (the host's current choice)."""
+    from hostadmin.processors.backfill import backfill
+    host = host_of(host_slug)
+    try:
+        result = backfill(host, dry_run=dry_run)
+    except Exception as error:  # the trigger's or the guard's refusal: nothing was written
+        refuse(f"back-fill refused, nothing written: {str(error).splitlines()[0]}")
+    for line in result.lines():
+        click.echo(line)

@@ -243,3 +243,15 @@ def _expense_of(host, processor, paid):
         return db.session.scalar(select(Expense).where(Expense.host_id == host.id,
                                                        Expense.wise_transfer_id == paid.ref))
     return None
+
+
+def payout_paid(host, processor, payout):
+    """The processor paid its balance out to the host's bank: kept as a transfer, never as ledger rows."""
+    if payment_of(host, processor, payout.ref) is not None:
+        return "payout already recorded"
+    db.session.add(ProcessorPayment(host_id=host.id, processor=processor, ref=payout.ref, kind="PAYOUT",
+                                    amount=payout.amount, currency=payout.currency,
+                                    raw_timestamps=payout.raw_timestamps, cleared_field="arrival_date",
+                                    cleared_at=payout.arrival_date))
+    db.session.flush()
+    return "payout recorded (a transfer to the bank: no ledger rows)"

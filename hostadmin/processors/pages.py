@@ -8,7 +8,7 @@ from hostadmin.extensions import db
 from hostadmin.funds.records import RecordError
 from hostadmin.params import parse_id
 from hostadmin.processors import connections, service
-from hostadmin.processors.models import PROCESSORS, EventStatus, ProcessorEvent
+from hostadmin.processors.models import PROCESSORS, EventStatus, ProcessorEvent, ProcessorPayment
 
 bp = host_blueprint("processors", __name__, "/processors")
 SHOWN = 100
@@ -24,7 +24,10 @@ def index():
         .order_by(ProcessorEvent.id.desc()).limit(SHOWN)).all()
     recent = db.session.scalars(select(ProcessorEvent).where(ProcessorEvent.host_id == g.host.id)
                                 .order_by(ProcessorEvent.id.desc()).limit(20)).all()
-    return render_template("processors/index.html", connected=connected, choices=connections.CLEARED_FIELDS,
+    payouts = db.session.scalars(select(ProcessorPayment).where(
+        ProcessorPayment.host_id == g.host.id, ProcessorPayment.kind == "PAYOUT")
+        .order_by(ProcessorPayment.id.desc()).limit(20)).all()
+    return render_template("processors/index.html", payouts=payouts, connected=connected, choices=connections.CLEARED_FIELDS,
                            urls={p: connections.webhook_url(g.host, p) for p in PROCESSORS},
                            attention=attention, recent=recent, is_admin=is_admin())
 

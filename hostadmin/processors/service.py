@@ -140,6 +140,8 @@ def _apply_one(host, processor, item):
         return apply.refunded(host, processor, item)
     if isinstance(item, domain.ExpensePaid):
         return apply.expense_paid(host, processor, item)
+    if isinstance(item, domain.PayoutPaid):
+        return apply.payout_paid(host, processor, item)
     return f"recorded only: {item.note}"
 
 

@@ -100,7 +100,8 @@ def translate(event, cleared_field, now):
         return [Recorded(_id(obj), "no fee in this update")]
     if kind == "payout.paid":
         currency = currency_of(obj)
-        arrival = timestamps.from_epoch(obj.get("arrival_date"), now, "arrival_date")
+        # payout.paid comes on the arrival date; a few days ahead is a bank holiday, not an absurd date.
+        arrival = timestamps.from_epoch(obj.get("arrival_date"), now + timestamps.AHEAD * 7, "arrival_date")
         return [PayoutPaid(_id(obj), amount_of(obj.get("amount"), currency), currency, arrival,
                            {"arrival_date": obj.get("arrival_date"), "created": obj.get("created")})]
     if kind == "charge.refund.updated":

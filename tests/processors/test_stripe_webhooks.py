@@ -288,3 +288,23 @@ def test_a_client_over_its_refusal_allowance_gets_429(app, stripe_host, stripe_s
 def test_a_host_slug_that_is_not_a_slug_is_a_404(stripe_host, stripe_sender, slug):
     body = stripe_sender.event("charge.succeeded", stripe_sender.charge())
     assert stripe_sender.post(body, stripe_sender.sign(body), host=slug).status_code == 404
+
+
+def test_a_payout_is_recorded_as_a_transfer_without_ledger_rows(stripe_host, stripe_sender, client, login_as):
+    from hostadmin.auth.models import Role
+    from tests.factories import make_user
+    arrival = stripe_sender.now() + 86400
+    payout = {"id": "po_1", "object": "payout", "amount": 123456, "currency": "usd", "arrival_date": arrival,
+              "created": stripe_sender.now()}
+    stripe_sender.send("payout.paid", payout)
+    stripe_sender.send("payout.paid", payout, event_id="evt_other_delivery_path")
+    work()
+    assert ledger_rows() == []
+    assert [e.error for e in events()] == ["payout recorded (a transfer to the bank: no ledger rows)",
+                                           "payout already recorded"]
+    payment = db.session.scalar(select(ProcessorPayment))
+    assert (payment.kind, payment.amount, payment.cleared_at) == ("PAYOUT", 123456, at(arrival))
+    login_as(make_user(fresh(stripe_host), Role.ACCOUNTANT))
+    db.session.commit()
+    page = client.get("/h/river/processors/").get_data(as_text=True)
+    assert "po_1" in page and "$1,234.56" in page

@@ -308,3 +308,20 @@ def test_a_payout_is_recorded_as_a_transfer_without_ledger_rows(stripe_host, str
     db.session.commit()
     page = client.get("/h/river/processors/").get_data(as_text=True)
     assert "po_1" in page and "$1,234.56" in page
+
+
+def test_with_redis_down_the_event_is_kept_and_the_safety_net_applies_it_later(app, stripe_host, stripe_sender,
+                                                                               monkeypatch):
+    from hostadmin.extensions import queues
+    from hostadmin.webhooks import service as webhooks
+    from tests.webhooks.test_keys import dead_redis
+
+    live = queues._connection
+    monkeypatch.setattr(queues, "_connection", dead_redis())
+    monkeypatch.setattr("hostadmin.webhooks.flood._Local.minute", None)
+    assert stripe_sender.send("charge.succeeded", stripe_sender.charge()).status_code == 200
+    assert [(e.status, e.job_id) for e in events()] == [("RECEIVED", None)]
+    monkeypatch.setattr(queues, "_connection", live)
+    assert webhooks.run_safety_net()["dispatched"] == 1
+    work()
+    assert events()[0].status == "APPLIED" and db.session.scalar(select(Order.status)) == "PAID"

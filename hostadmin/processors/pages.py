@@ -44,3 +44,21 @@ def wise_transfer():
     flash(f"Expense #{expense_id} is paid by that Wise transfer; {len(results)} waiting event(s) applied.",
           "success")
     return redirect(url_for("processors.index")), 303
+
+
+@bp.post("/cleared-field")
+def cleared_field():
+    """Choose which of a connected processor's timestamps becomes cleared_at for what it sends from now on."""
+    processor = request.form.get("processor", "")
+    if processor not in PROCESSORS:
+        flash("Choose Stripe, Wise or PayPal.", "error")
+        return redirect(url_for("processors.index")), 303
+    try:
+        connection = connections.set_cleared_field(g.host, processor, request.form.get("cleared_field", ""))
+    except connections.ConfigError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("processors.index")), 303
+    flash(f"{processor.capitalize()}: cleared dates now come from {connection.cleared_field} "
+          f"(for events applied from now on; recorded rows keep theirs).", "success")
+    return redirect(url_for("processors.index")), 303

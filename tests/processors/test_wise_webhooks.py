@@ -203,3 +203,40 @@ def test_an_accountant_sees_the_processors_page_but_cannot_match(wise_host, wise
         "expense_id": expense, "transfer_id": "999", "csrf_token": client.csrf_token("/h/river/processors/")})
     assert response.status_code == 403
     assert expense_of(expense).wise_transfer_id is None
+
+
+def test_an_admin_chooses_the_stripe_cleared_field_on_the_processors_page(river, client, login_as):
+    from tests.processors.conftest import STRIPE_SECRET
+    connections.configure(river, "stripe", material=STRIPE_SECRET)
+    admin = make_user(fresh(river), Role.ADMIN)
+    db.session.commit()
+    login_as(admin)
+    page = client.get("/h/river/processors/").get_data(as_text=True)
+    assert "available_on: when Stripe made the money available" in page and STRIPE_SECRET not in page
+    token = client.csrf_token("/h/river/processors/")
+    response = client.post("/h/river/processors/cleared-field", data={
+        "processor": "stripe", "cleared_field": "available_on", "csrf_token": token})
+    assert response.status_code == 303
+    assert connections.connection_of(fresh(river), "stripe").cleared_field == "available_on"
+    for form in ({"processor": "stripe", "cleared_field": "occurred_at"}, {"processor": "paypal",
+                                                                             "cleared_field": "create_time"},
+                 {"processor": "x\x00", "cleared_field": "available_on"}):
+        assert client.post("/h/river/processors/cleared-field", data={**form, "csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert connections.connection_of(fresh(river), "stripe").cleared_field == "available_on"
+    shown = client.get("/h/river/processors/").get_data(as_text=True)
+    assert "comes from one of charge_created, available_on" in shown
+    assert "paypal is not connected to this host" in shown and "Choose Stripe, Wise or PayPal." in shown
+
+
+def test_an_accountant_cannot_change_the_cleared_field(river, client, login_as):
+    from tests.processors.conftest import STRIPE_SECRET
+    connections.configure(river, "stripe", material=STRIPE_SECRET)
+    login_as(make_user(fresh(river), Role.ACCOUNTANT))
+    db.session.commit()
+    page = client.get("/h/river/processors/").get_data(as_text=True)
+    assert 'name="cleared_field"' not in page
+    response = client.post("/h/river/processors/cleared-field", data={
+        "processor": "stripe", "cleared_field": "available_on", "csrf_token": client.csrf_token("/h/river/processors/")})
+    assert response.status_code == 403
+    assert connections.connection_of(fresh(river), "stripe").cleared_field == "charge_created"

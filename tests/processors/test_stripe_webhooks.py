@@ -325,3 +325,22 @@ def test_with_redis_down_the_event_is_kept_and_the_safety_net_applies_it_later(a
     assert webhooks.run_safety_net()["dispatched"] == 1
     work()
     assert events()[0].status == "APPLIED" and db.session.scalar(select(Order.status)) == "PAID"
+
+
+def test_a_stripe_row_waiting_for_triage_can_be_added_as_funds(stripe_host, stripe_sender, client, login_as):
+    from hostadmin.auth.models import Role
+    from hostadmin.imports import service as triage
+    from tests.factories import make_user
+    stripe_sender.send("charge.succeeded", stripe_sender.charge(ref="ch_triage", amount=2500, collective="lost"))
+    work()
+    host = fresh(stripe_host)
+    admin = make_user(host, Role.ADMIN)
+    db.session.commit()
+    login_as(admin)
+    imp = db.session.scalar(select(TransactionsImport))
+    assert client.get("/h/river/imports/").status_code == 200
+    rows_page = client.get(f"/h/river/imports/{imp.id}/rows")
+    assert rows_page.status_code == 200 and "ch_triage" in rows_page.get_data(as_text=True)
+    row = db.session.scalar(select(ImportRow))
+    triage.add_funds(host, admin, row, collective=rowers(host), new_contributor={"name": "Ada"})
+    assert balance_of(host, rowers(host)) == 2500

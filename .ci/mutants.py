@@ -44,6 +44,14 @@ MODULES = {
     # Statements: how a bank's amount and date cells become minor units and days.
     "hostadmin/statements/amounts.py": ["tests/statements/test_amounts.py"],
     "hostadmin/statements/dates.py": ["tests/statements/test_csv_reader.py"],
+    # Processor webhooks: each signature check and the timestamp rules, with their focused tests.
+    "hostadmin/processors/stripe.py": ["tests/processors/test_stripe_verify.py",
+                                       "tests/processors/test_stripe_webhooks.py"],
+    "hostadmin/processors/wise.py": ["tests/processors/test_wise_verify.py", "tests/processors/test_wise_webhooks.py"],
+    "hostadmin/processors/paypal.py": ["tests/processors/test_paypal_events.py",
+                                       "tests/processors/test_paypal_webhooks.py"],
+    "hostadmin/processors/paypal_certs.py": ["tests/processors/test_paypal_webhooks.py"],
+    "hostadmin/processors/timestamps.py": ["tests/processors/test_timestamps.py"],
 }
 # Browser tests are slow and test pages; the rules above are all stated by the SQLite tests.
 MARKERS = "not browser and not postgres"

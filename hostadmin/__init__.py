@@ -98,6 +98,10 @@ def register_blueprints(app):
     for bp in (contributions_bp, expenses_bp):
         app.register_blueprint(bp)
     app.register_blueprint(ledger_bp)
+    from hostadmin.processors.routes import bp as processor_webhooks_bp
+    app.register_blueprint(processor_webhooks_bp)
+    from hostadmin.processors.pages import bp as processors_bp
+    app.register_blueprint(processors_bp)
 
 
 def register_errorhandlers(app):
@@ -131,6 +135,8 @@ def register_cli(app):
     from hostadmin.funds.cli import ledger_cli
     from hostadmin.ledger.backfill import backfill_command
     ledger_cli.add_command(backfill_command)
+    from hostadmin.processors.cli import processors_cli
+    app.cli.add_command(processors_cli)
 
 
 def register_template_helpers(app):
@@ -140,4 +146,7 @@ def register_template_helpers(app):
     from hostadmin.banking import banners
 
     banners.install(app)
+    from hostadmin.processors import banners as processor_banners
+
+    processor_banners.install(app)
     logging.getLogger("hostadmin").setLevel(logging.INFO)

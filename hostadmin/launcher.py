@@ -59,6 +59,9 @@ def main():
         if seeded and local_plaid:
             # A demo bank connection, so the import rows have something in them.
             run_step(flask + ["plaid", "sandbox-connect", "--host", "demo"], env, "demo bank connection")
+        if seeded:
+            # Test credentials, so `processors simulate stripe|wise …` works against this app.
+            run_step(flask + ["processors", "demo-credentials", "--host", "demo"], env, "processor test credentials")
         children.append(Child("web server", flask + ["run", "--host", "127.0.0.1", "--port", str(port),
                                                      "--no-reload", "--no-debugger", "--with-threads"], env))
         wait_for(f"http://127.0.0.1:{port}/healthz", "web server")

@@ -7,3 +7,4 @@ from hostadmin.ledger.models import Account, Expense, Host, LedgerTransaction, O
 from hostadmin.webhooks.models import WebhookEvent  # noqa: F401
 from hostadmin.funds.models import ClosedPeriod  # noqa: F401
 from hostadmin.reports.models import ReportExport  # noqa: F401
+from hostadmin.processors.models import ProcessorConnection, ProcessorEvent, ProcessorPayment  # noqa: F401

@@ -15,7 +15,8 @@ from hostadmin.money import format_money
 log = logging.getLogger("hostadmin.web")
 
 # Endpoints reachable without signing in. Everything else redirects to the login page.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.plaid", "health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "webhooks.plaid", "health", "processor_webhooks.stripe",
+                              "processor_webhooks.wise", "processor_webhooks.paypal"})
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

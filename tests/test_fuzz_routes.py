@@ -151,7 +151,8 @@ def plausible(world):
             "description": "Description", "amount": "Amount", "fixed_currency": "USD",
             "date_format": "%Y-%m-%d",
             "next": "/h/river/", "email": "a@example.org", "password": "x", "code": "SYNC_UPDATES_AVAILABLE",
-            "outcome": "APPLIED", "link_token": "link-x", "public_token": "public-x"}
+            "outcome": "APPLIED", "link_token": "link-x", "public_token": "public-x",
+            "expense_id": world["expense"].id, "transfer_id": "4242"}
 
 
 def routes(app):

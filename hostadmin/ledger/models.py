@@ -135,7 +135,8 @@ class Expense(db.Model):
     """Money a collective pays out: recorded (PENDING), approved, then paid; or rejected."""
 
     __tablename__ = "expenses"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      UniqueConstraint("host_id", "wise_transfer_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
@@ -150,6 +151,8 @@ class Expense(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     incurred_on: Mapped[date | None] = mapped_column()
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    # The Wise transfer that pays it (its webhooks name only the transfer), entered by the admin who paid it.
+    wise_transfer_id: Mapped[str | None] = mapped_column(String(30))
 
     collective = relationship("Account", foreign_keys=[collective_id])
     payee = relationship("Account", foreign_keys=[payee_id])

@@ -197,6 +197,8 @@ def prune(retention=None):
 def run_safety_net():
     """The periodic job's work: dispatch waiting events, sync quiet items, prune old events."""
     dispatched = dispatch_pending()
+    from hostadmin.processors import service as processors  # their events wait the same way
+    dispatched += processors.dispatch_pending()
     stale = sync_stale_items()
     pruned = prune()
     log.info("safety net: %s events dispatched, %s stale items asked to sync, %s old events pruned",

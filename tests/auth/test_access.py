@@ -4,7 +4,8 @@ import pytest
 from hostadmin.auth.models import Role
 from tests.factories import make_collective, make_host, make_user
 
-PUBLIC = {"auth.login", "static", "health", "webhooks.plaid"}
+PUBLIC = {"auth.login", "static", "health", "webhooks.plaid", "processor_webhooks.stripe", "processor_webhooks.wise",
+          "processor_webhooks.paypal"}
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Payment processors (Stripe, Wise, PayPal): connections, verified webhooks in, ledger writes out."""

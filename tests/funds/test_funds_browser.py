@@ -1,5 +1,5 @@
-"""Add funds with a cleared date, edit with the before/after preview, batch revert, and two browsers editing one
-contribution, in Chromium."""
+"""Add funds with a cleared date, edit with the before/after preview, batch revert, and two browsers editing
+one contribution, in Chromium."""
 from datetime import datetime, timezone
 
 import pytest

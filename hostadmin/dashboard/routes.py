@@ -1,11 +1,11 @@
 """Dashboard pages."""
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hostadmin.auth.access import host_blueprint
+from hostadmin.auth.access import host_blueprint, role_required
 from hostadmin.auth.service import hosts_of
-from hostadmin.dashboard import service
-from hostadmin.dashboard.forms import CollectiveForm
+from hostadmin.dashboard import service, settings as host_settings
+from hostadmin.dashboard.forms import CollectiveForm, SettingsForm
 from hostadmin.extensions import db
 from hostadmin.ledger.accounts import ValidationError
 
@@ -47,3 +47,20 @@ def add_collective():
         return home(form=form, status=400)
     flash(f"Collective “{collective.name}” added.", "success")
     return redirect(url_for("dashboard.home"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("ADMIN")
+def settings():
+    """The host's settings: its time zone."""
+    form = SettingsForm(data={"timezone": g.host.timezone} if request.method == "GET" else None)
+    form.timezone.choices = host_settings.time_zones()
+    if not form.validate_on_submit():
+        return render_template("dashboard/settings.html", form=form), 400 if request.method == "POST" else 200
+    try:
+        host_settings.set_timezone(g.host, current_user, form.timezone.data or "")
+    except host_settings.SettingsError as error:
+        form.timezone.errors.append(str(error))
+        return render_template("dashboard/settings.html", form=form), 400
+    flash(f"Time zone set to {g.host.timezone}: months and dates are now in it.", "success")
+    return redirect(url_for("dashboard.settings"))

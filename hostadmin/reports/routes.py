@@ -8,11 +8,13 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import get_for_host_or_404, host_blueprint, open_to_members
-from hostadmin.funds import cleared
+from hostadmin.clock import utcnow
+from hostadmin.funds import cleared, periods
 from hostadmin.money import major_units
 from hostadmin import csvsafe
 from hostadmin.reports import audit as audit_trail, exports, files, monthly, service
 from hostadmin.reports.models import ExportStatus, ReportExport
+from hostadmin.ledger.service import LedgerError
 from hostadmin.text import clean_line
 
 bp = host_blueprint("reports", __name__, url_prefix="/reports")
@@ -98,21 +100,60 @@ def retry(export_id):
 
 @bp.get("/months/<month>")
 def month(month):
-    """The monthly report on screen, with its stored versions when the month was closed."""
-    try:
-        month = cleared.parse_month(month)
-    except cleared.ClearedDateError:
-        abort(404)
+    """The monthly report on screen, its closing (close or reopen it), its stored versions."""
+    return _month_page(_month_or_404(month))
+
+
+def _month_page(month, closing_error=None, status=200, refused=None):
     context = {"month": month, "month_name": cleared.month_name(month), "report": None, "error": None,
                "versions": service.stored_versions(g.host, month), "columns": monthly.COLUMNS,
-               "describe": service.describe}
+               "describe": service.describe, "closing": cleared.closing_in_force(g.host, month),
+               "has_ended": month < cleared.month_of(g.host, utcnow()), "closing_error": closing_error,
+               "refused": refused,
+               "reason": clean_line(request.form.get("reason", ""), 2000) if closing_error else ""}
     try:
         context["report"] = monthly.build(g.host, month)
         context["trend"] = monthly.trend(g.host, month)
     except monthly.ReconciliationError as error:
         context["error"] = str(error)
         return render_template("reports/month.html", **context), 409
-    return render_template("reports/month.html", **context)
+    return render_template("reports/month.html", **context), status
+
+
+@bp.post("/months/<month>/close")
+def close_month(month):
+    """Close the month (admins): nothing can be recorded in it; its report is stored as it closes."""
+    month = _month_or_404(month)
+    try:
+        periods.close_month(g.host, current_user, month, request.form.get("reason"))
+    except LedgerError as error:  # not ended, already closed, or a report that does not reconcile
+        return _closing_refused(month, error, "close")
+    flash(f"{cleared.month_name(month)} is closed; its report is stored.", "success")
+    return redirect(url_for("reports.month", month=month), 303)
+
+
+@bp.post("/months/<month>/reopen")
+def reopen_month(month):
+    """Reopen a closed month (admins), with a reason; closing it again stores a new version."""
+    month = _month_or_404(month)
+    try:
+        periods.reopen_month(g.host, current_user, month, request.form.get("reason"))
+    except LedgerError as error:
+        return _closing_refused(month, error, "reopen")
+    flash(f"{cleared.month_name(month)} is open again: close it again to store a new version.", "success")
+    return redirect(url_for("reports.month", month=month), 303)
+
+
+def _month_or_404(text):
+    try:
+        return cleared.parse_month(clean_line(text or "", 7))
+    except cleared.ClearedDateError:
+        abort(404)
+
+
+def _closing_refused(month, error, action):
+    """The month page again with the refusal (by the form, what was typed kept, when it is that form)."""
+    return _month_page(month, closing_error=str(error)[:1].upper() + str(error)[1:], status=400, refused=action)
 
 
 def _index_context():

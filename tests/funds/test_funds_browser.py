@@ -1,12 +1,13 @@
-"""Edit with the before/after preview, batch revert, and two browsers editing one contribution, in Chromium."""
+"""Add funds with a cleared date, edit with the before/after preview, batch revert, and two browsers editing
+one contribution, in Chromium."""
 from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
 
 from hostadmin.extensions import db
-from hostadmin.funds import service
-from hostadmin.ledger.models import Order
+from hostadmin.funds import periods, service
+from hostadmin.ledger.models import LedgerTransaction, Order
 from tests.factories import PASSWORD, make_collective, make_host, make_user
 
 pytestmark = pytest.mark.browser
@@ -30,6 +31,39 @@ def sign_in(page, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_add_funds_on_the_date_they_cleared_a_closed_month_refused_by_the_field(logged_in_page, world):
+    periods.close_month(world["host"], world["admin"], "2026-10")
+    page = logged_in_page(world["admin"])
+    page.goto(f"/h/river/collectives/{world['choir'].slug}")
+    page.get_by_role("link", name="Add funds").first.click()
+    page.get_by_label("Collective").select_option(label="Harbour Choir")
+    page.get_by_label("Source (contributor)").fill("Ann Lee")
+    page.get_by_label("Amount (USD)").fill("120.00")
+    page.get_by_label("Description").fill("Cheque from the fair")
+    page.get_by_label("Payment processor fee").fill("1.20")
+    date_field = page.get_by_label("Date the funds cleared")
+    expect(date_field).to_have_value("2026-11-20")  # today in the host's zone by default
+    expect(page.locator("#cleared_on-hint")).to_contain_text("not in a closed month")
+    date_field.fill("2026-10-30")
+    page.get_by_role("button", name="Add funds").click()
+
+    expect(page.locator("#cleared_on-error")).to_contain_text("October 2026 is closed")
+    expect(date_field).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Amount (USD)")).to_have_value("120.00")  # nothing typed is lost
+    db.session.expire_all()
+    assert db.session.query(Order).filter(Order.description == "Cheque from the fair").count() == 0
+
+    date_field.fill("2026-11-02")
+    page.get_by_role("button", name="Add funds").click()
+    expect(page.locator(".flash-success")).to_contain_text("(contribution #")
+    expect(page.locator("h1")).to_have_text("Harbour Choir")
+    expect(page.locator("#balance-today")).to_have_text("$112.80")  # 120.00 - 5 % host fee - 1.20
+    db.session.expire_all()
+    order = db.session.query(Order).filter(Order.description == "Cheque from the fair").one()
+    rows = db.session.query(LedgerTransaction).filter(LedgerTransaction.order_id == order.id).all()
+    assert len(rows) == 6 and {r.cleared_at for r in rows} == {datetime(2026, 11, 2, tzinfo=timezone.utc)}
 
 
 def test_edit_shows_before_and_after_then_confirms(logged_in_page, world):

@@ -1,4 +1,5 @@
-"""Random add / edit / revert / close / reopen sequences: every balance matches a running total kept here."""
+"""Random add / edit / revert / mark received / mark paid / close / reopen sequences: every balance matches a
+running total kept here."""
 from collections import defaultdict
 from datetime import date
 
@@ -6,8 +7,9 @@ from hypothesis import HealthCheck, Phase, settings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
 
 from hostadmin.extensions import db
-from hostadmin.funds import cleared, collectives, periods, service
+from hostadmin.funds import cleared, collectives, contributions, expenses, periods, service
 from hostadmin.funds.checks import ledger_problems
+from hostadmin.funds.records import RecordError
 from hostadmin.funds.service import FundsError
 from tests.factories import make_collective, make_host
 
@@ -22,8 +24,20 @@ def net(amount):
     return amount - (amount * FEE_BPS + 5000) // 10000
 
 
+def refused_twice(action, message):
+    """A second receive or pay of the same record is refused and writes nothing."""
+    try:
+        action()
+    except RecordError as error:
+        assert message in str(error), str(error)
+        return
+    raise AssertionError("the same contribution or expense was recorded twice")
+
+
 class FundsMachine(RuleBasedStateMachine):
     orders = Bundle("orders")
+    expected = Bundle("expected")  # (order id, collective index, amount) of expected contributions
+    approved = Bundle("approved")  # (expense id, collective index, amount) of approved expenses
 
     def __init__(self):
         super().__init__()
@@ -96,6 +110,46 @@ class FundsMachine(RuleBasedStateMachine):
             which, amount, day = self.live.pop(order_id)
             self.moves.append((which, TODAY if self.month_closed(day) else day, -net(amount)))
 
+    @rule(target=expected, which=st.integers(0, 1), amount=st.integers(1, 10**7))
+    def expect(self, which, amount):
+        order = contributions.create_expected(self.host, None, collective=self.collectives[which], amount=amount,
+                                              contributor_name="Ann Lee")
+        return order.id, which, amount
+
+    @rule(contribution=consumes(expected), day=DAYS)
+    def receive(self, contribution, day):
+        order_id, which, amount = contribution
+        try:
+            contributions.mark_received(self.host, None, order_id, cleared_at=self.at(day))
+        except RecordError as error:
+            assert self.month_closed(day) and "is closed" in str(error), str(error)
+            return
+        assert not self.month_closed(day)
+        self.moves.append((which, day, net(amount)))
+        refused_twice(lambda: contributions.mark_received(self.host, None, order_id,
+                                                          cleared_at=self.at(day)),
+                      "only an expected contribution")
+
+    @rule(target=approved, which=st.integers(0, 1), amount=st.integers(1, 10**6))
+    def approve_expense(self, which, amount):
+        expense = expenses.record_expense(self.host, None, collective=self.collectives[which],
+                                          payee_name="Oar shop", amount=amount, description="Oars")
+        expenses.approve(self.host, None, expense.id)
+        return expense.id, which, amount
+
+    @rule(expense=consumes(approved), day=DAYS)
+    def pay(self, expense, day):
+        expense_id, which, amount = expense
+        try:
+            expenses.mark_paid(self.host, None, expense_id, cleared_at=self.at(day))
+        except RecordError as error:
+            assert self.month_closed(day) and "is closed" in str(error), str(error)
+            return
+        assert not self.month_closed(day)
+        self.moves.append((which, day, -amount))
+        refused_twice(lambda: expenses.mark_paid(self.host, None, expense_id, cleared_at=self.at(day)),
+                      "only an approved expense")
+
     @rule(month=st.sampled_from(["2026-09", "2026-10"]))
     def close(self, month):
         try:
@@ -128,7 +182,7 @@ class FundsMachine(RuleBasedStateMachine):
 
 def test_random_money_operations_keep_every_balance_right(app):
     run_state_machine_as_test(FundsMachine, settings=settings(
-        max_examples=25, stateful_step_count=12, deadline=None, derandomize=True,
+        max_examples=25, stateful_step_count=14, deadline=None, derandomize=True,
         # Each step writes to the database: shrinking a failure would outlast the test timeout, so the
         # first failing sequence is reported as found.
         phases=(Phase.explicit, Phase.reuse, Phase.generate),

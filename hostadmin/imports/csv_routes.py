@@ -95,7 +95,9 @@ def csv_confirm(import_id):
     uploads.discard(uploads_dir(), token)
     flash(f"{run.filename}: {run.added:,} new rows imported, {run.duplicates:,} already imported, "
           f"{run.invalid:,} invalid, {run.skipped:,} skipped.", "success")
-    target = url_for("imports.csv_upload", import_id=imp.id) + "#history"
+    # Straight to triage: the imported lines are what the admin works on next (the history is on the
+    # upload page).
+    target = url_for("imports.rows", import_id=imp.id)
     if request.htmx:
         return "", 204, {"HX-Redirect": target}
     return redirect(target)

@@ -255,9 +255,9 @@ def _is_date_in(value, date_format):
 
 def check(mapping, columns):
     """Raise MappingError when the mapping names a column the file lacks or leaves a choice open."""
-    for key in ("date",):
-        if resolve(columns, mapping.get(key)) is None:
-            raise MappingError(f"Choose the {key} column.")
+    if resolve(columns, mapping.get("date")) is None:
+        raise MappingError("Choose the date column." if not mapping.get("date") else
+                           f"The date column “{mapping['date']}” is not in this file.")
     described = mapping.get("description")
     for column in described if isinstance(described, list) else [described]:
         if resolve(columns, column) is None:

@@ -167,9 +167,11 @@ def test_csv_upload_preview_confirm_and_reupload(client, login_as, world, db):
     done = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)
     assert done.status_code == 302
     assert ImportRow.query.filter_by(import_id=imp.id).count() == 1
+    assert done.headers["Location"].endswith(f"/h/river/imports/{imp.id}/rows")  # straight to triage
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "1 new rows imported, 0 already imported, 1 invalid, 0 skipped" in page
-    assert "nov.csv" in page and "Line 3:" in page  # the history lists the upload and its invalid line
+    history = client.get(f"/h/river/imports/{imp.id}/upload").get_data(as_text=True)
+    assert "nov.csv" in history and "Line 3:" in history  # the history lists the upload and its invalid line
     again = client.post_with_csrf(f"/h/river/imports/{imp.id}/import", form)
     assert again.status_code == 422 and "no longer kept" in again.get_data(as_text=True)
 

@@ -187,3 +187,5 @@ def test_csv_mapping_is_detected_and_a_corrected_column_redraws_the_preview(logg
     page.get_by_role("button", name="Import 1 new line").click()
     expect(page.locator(".flash-success")).to_contain_text("1 new rows imported")
     expect(page.locator("tbody.row")).to_contain_text("Dank")
+    page.get_by_role("link", name="Upload a statement").click()
+    expect(page.locator("#history tbody tr").first).to_contain_text("november.csv")

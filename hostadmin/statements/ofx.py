@@ -1,5 +1,7 @@
 """OFX and QFX (1.x SGML and 2.x XML) read by ofxtools; a line's id is the bank's FITID."""
 import io
+import re
+from datetime import date
 
 from ofxtools.Parser import OFXTree
 
@@ -16,6 +18,7 @@ def read(data, default_currency):
     tree = OFXTree()
     try:
         tree.parse(io.BytesIO(data))
+        posted = _posted_days(tree.getroot())
         ofx = tree.convert()
     except Exception as error:  # ofxtools raises its own errors and plain ValueErrors alike
         raise FormatError(f"This OFX file cannot be read ({str(error)[:200]}).") from None
@@ -36,7 +39,32 @@ def read(data, default_currency):
                 continue
             text = " ".join(part for part in (transaction.name, getattr(transaction, "memo", None)) if part)
             fitid = str(transaction.fitid or "")
-            lines.append(StatementLine(number, transaction.dtposted.date(), amount, code,
+            day = posted.get(fitid) or transaction.dtposted.date()
+            lines.append(StatementLine(number, day, amount, code,
                                        text or transaction.trntype or "", reference=fitid,
                                        source_id=f"ofx:{fitid[:120]}" if fitid else ""))
     return lines, invalid
+
+
+def _posted_days(root):
+    """FITID -> the day the bank wrote in DTPOSTED (YYYYMMDD…[offset:zone]).
+
+    ofxtools converts DTPOSTED to UTC, so an evening posting west of Greenwich (20:00 [-5:EST]) would land
+    on the next day; the bank's statement means its own calendar day. A FITID seen with two days is left
+    out (the converted date is used).
+    """
+    days, clashing = {}, set()
+    for element in root.iter("STMTTRN"):
+        fitid, posted = element.findtext("FITID"), element.findtext("DTPOSTED")
+        match = re.match(r"\s*(\d{4})(\d{2})(\d{2})", posted or "")
+        if not fitid or not match:
+            continue
+        try:
+            day = date(*(int(part) for part in match.groups()))
+        except ValueError:
+            continue  # ofxtools refuses the date itself, with its own message
+        key = fitid.strip()
+        if days.get(key, day) != day:
+            clashing.add(key)
+        days[key] = day
+    return {key: day for key, day in days.items() if key not in clashing}

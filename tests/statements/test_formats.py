@@ -77,6 +77,17 @@ def test_a_camt_file_with_an_entity_bomb_or_broken_xml_is_refused(world):
             service.read(imp, data)
 
 
+@pytest.mark.parametrize("kind", ["ofx", "ofx-xml"])
+def test_an_ofx_evening_posting_keeps_the_banks_own_day(world, kind):
+    # 20:00 in New York is 01:00 the next day in UTC: the statement means the bank's day, 2 November.
+    _, _, imp = world
+    data = (BUILD[kind]([A, B]).replace(b"20261102120000[-5:EST]", b"20261102200000[-5:EST]")
+            .replace(b"<DTPOSTED>20261102<", b"<DTPOSTED>20261102200000[-5:EST]<"))
+    assert b"20261102200000[-5:EST]" in data
+
+    assert [line.date for line in service.read(imp, data).lines] == [date(2026, 11, 2), date(2026, 11, 3)]
+
+
 def test_a_broken_ofx_file_is_a_clear_error(world):
     _, _, imp = world
     with pytest.raises(service.StatementError, match="OFX file cannot be read"):

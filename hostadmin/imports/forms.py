@@ -37,6 +37,7 @@ class Filters:
 
     status: str = "PENDING"
     account: int | None = None
+    statement: int | None = None  # an uploaded statement's import: its rows have no Plaid account
     direction: str = ""          # "", "in", "out"
     date_from: date | None = None
     date_to: date | None = None
@@ -56,7 +57,12 @@ class Filters:
         values, errors = {}, []
         status = args.get("status", "PENDING").upper()
         values["status"] = status if status in TABS else "PENDING"
-        values["account"] = parse_id(args.get("account"))
+        # One "Bank account" choice names a Plaid account ("12") or a statement import ("s7").
+        account = (args.get("account") or "").strip()
+        if account[:1] == "s":
+            values["statement"] = parse_id(account[1:])
+        else:
+            values["account"] = parse_id(account)
         values["direction"] = args.get("dir", "") if args.get("dir") in ("in", "out") else ""
         for name, key in (("date_from", "from"), ("date_to", "to")):
             try:
@@ -82,6 +88,9 @@ class Filters:
                 continue
             value = getattr(current, f.name)
             if value in (None, "") or value == f.default:
+                continue
+            if f.name == "statement":
+                args["account"] = f"s{value}"
                 continue
             if f.name in ("min_amount", "max_amount"):
                 value = major_units(value, self.currency)

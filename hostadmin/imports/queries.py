@@ -7,7 +7,7 @@ from sqlalchemy import func, literal, or_, select, tuple_
 from hostadmin.banking.models import BankAccount, PlaidItem
 from hostadmin.extensions import db
 from hostadmin.imports.forms import ROW_STATUSES, Filters
-from hostadmin.imports.models import ImportRow, ImportRun, RowStatus, TransactionsImport
+from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RowStatus, TransactionsImport
 from hostadmin.ledger.models import Account, AccountKind
 from hostadmin.params import MAX_INT, parse_id, parse_int
 
@@ -35,6 +35,8 @@ def apply_filters(query, filters, with_status=True):
         query = query.where(*status_clause(filters.status))
     if filters.account:
         query = query.where(ImportRow.bank_account_id == filters.account)
+    if filters.statement:
+        query = query.where(ImportRow.import_id == filters.statement, ImportRow.bank_account_id.is_(None))
     if filters.direction == "in":
         query = query.where(ImportRow.amount > 0)
     elif filters.direction == "out":
@@ -215,6 +217,14 @@ def bank_accounts(host):
     """The host's bank accounts, by connection."""
     return db.session.scalars(select(BankAccount).join(PlaidItem).where(BankAccount.host_id == host.id)
                               .order_by(PlaidItem.id, BankAccount.id)).all()
+
+
+def statement_accounts(host):
+    """(import id, account label) of the host's statement imports, for the bank-account filter."""
+    imports = db.session.scalars(select(TransactionsImport).where(
+        TransactionsImport.host_id == host.id, TransactionsImport.source == ImportSource.CSV.value)
+        .order_by(TransactionsImport.name, TransactionsImport.id)).all()
+    return [(imp.id, (imp.csv_mapping or {}).get("account") or imp.name) for imp in imports]
 
 
 def accounts_of_kind(host, kind):

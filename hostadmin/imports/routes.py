@@ -47,6 +47,7 @@ def rows_context(imp, filters, page=None, **extra):
         "counts": queries.status_counts(g.host, filters, imp.id if imp else None),
         "page": page, "since_id": since, "is_admin": is_admin(), "count_label": queries.count_label,
         "bank_accounts": queries.bank_accounts(g.host),
+        "statement_accounts_list": queries.statement_accounts(g.host),
         "collectives": queries.accounts_of_kind(g.host, AccountKind.COLLECTIVE),
         "rows_url": url_for("imports.rows", **args),
         "counts_url": url_for("imports.counts", **args),

@@ -5,7 +5,7 @@ import pytest
 
 from hostadmin.imports import queries
 from hostadmin.imports.forms import Filters
-from tests.factories import make_bank_account, make_host, make_import, make_import_row
+from tests.factories import make_bank_account, make_host, make_import, make_import_row, make_user
 
 
 @pytest.fixture
@@ -50,6 +50,24 @@ def test_filters_by_direction_account_dates_amount_and_text(world):
     assert ids(q="100%") == set()
 
 
+def test_an_uploaded_statement_is_a_bank_account_to_filter_by(world, client, login_as):
+    host, imp, rows, checking, _ = world
+    statement = make_import(host, name="Sparkasse", source="CSV")
+    statement.csv_mapping = {"account": "DE12 3456"}
+    uploaded = make_import_row(statement, description="Spende Grace")
+
+    assert queries.statement_accounts(host) == [(statement.id, "DE12 3456")]
+    chosen = Filters.from_args({"account": f"s{statement.id}"}, "USD")
+    assert (chosen.statement, chosen.account, chosen.to_args()) == (statement.id, None, {"account": f"s{statement.id}"})
+    everything = {r.id for r in queries.page_of_rows(host, chosen, None, size=100).rows}
+    assert everything == {uploaded.id}
+
+    login_as(make_user(host))
+    page = client.get(f"/h/river/imports/rows?account=s{statement.id}").get_data(as_text=True)
+    assert f'<option value="s{statement.id}" selected>DE12 3456</option>' in page
+    assert "Spende Grace" in page and "Line 1" not in page
+
+
 def test_status_counts_follow_the_other_filters(world, clock):
     host, imp, rows, *_ = world
     rows[0].status, rows[1].status, rows[2].needs_review, rows[3].removed_at = "IGNORED", "LINKED", True, clock.now
@@ -74,6 +92,8 @@ def test_filters_round_trip_through_the_url():
     filters = Filters.from_args({"status": "ignored", "dir": "in", "from": "2026-11-01", "min": "12.50",
                                  "q": "rent", "sort": "amount_asc", "account": "3"}, "USD")
     assert Filters.from_args(filters.to_args(), "USD") == filters
+    statement = Filters.from_args({"account": "s7"}, "USD")
+    assert Filters.from_args(statement.to_args(), "USD") == statement and statement.statement == 7
     broken = Filters.from_args({"from": "yesterday", "min": "lots", "sort": "random"}, "USD")
     assert broken.date_from is None and broken.sort == "date_desc" and len(broken.errors) == 2
 

@@ -1,7 +1,8 @@
 """Bank dates as statements write them, and the format of a date column judged on the whole column.
 
 Handled: ISO and compact dates, day-first and month-first with `.` `/` `-` or space, two-digit years
-(`22.02.18`: Python's rule, 69–99 are 19xx), English month names (`28-Mar-2020`, `03 Jan 20`),
+(`22.02.18`: Python's rule, 69–99 are 19xx), month names (`28-Mar-2020`, `03 Jan 20`, and from CLDR the
+names European banks write: `28-Mär-2020`, `3 janv. 2020`, `15. März 2020`, `3 października 2020`),
 timestamps with or without a zone (`2019-04-19 10:31:14 +0000`: the bank's own calendar day is kept,
 never shifted to another zone) and trailing dots (`2019.04.19.`). An ambiguous column (every first
 field at most 12) is read day-first, as most of the world writes dates; a 13+ in a first field decides.
@@ -10,20 +11,49 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
+from babel.dates import get_month_names
+
 _DAY_FIRST = ["%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d %m %Y", "%d.%m.%y", "%d/%m/%y", "%d-%m-%y"]
 _MONTH_FIRST = ["%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y"]
-_NAMED = ["%d-%b-%Y", "%d %b %Y", "%d-%b-%y", "%d %b %y", "%d.%b.%Y", "%d/%b/%Y", "%d %B %Y", "%b %d %Y",
+_NAMED = ["%d-%b-%Y", "%d %b %Y", "%d. %b %Y", "%d-%b-%y", "%d %b %y", "%d.%b.%Y", "%d/%b/%Y", "%d %B %Y", "%b %d %Y",
           "%b %d, %Y", "%B %d, %Y", "%B %d %Y", "%d-%B-%Y", "%d/%b/%y"]
 FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", *_DAY_FIRST, *_MONTH_FIRST, *_NAMED]
 _TIME = re.compile(r"[ T]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
                    r"(?:\s*(?:[AaPp][Mm]))?(?:\s*(?:Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2}))?$", re.ASCII)
 _EXAMPLE = datetime(2026, 11, 20)
+# Languages whose month names a bank export may hold; CLDR (Babel) has every form, wide and abbreviated, in
+# running text and standing alone (Polish and Czech write "3 października"). None of them names two months
+# alike (checked by a test), so one table turns any of them into strptime's English abbreviation.
+_MONTH_LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "sv", "da", "nb", "fi", "pl", "cs", "hu", "ro", "tr")
+_WORD = re.compile(r"[^\W\d_]+\.?")
+
+
+def month_names(languages=_MONTH_LANGUAGES):
+    """{lower-case month name or abbreviation, no dot: month number} from CLDR for `languages`."""
+    names = {}
+    for language in languages:
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for number, name in get_month_names(width, context, language).items():
+                    names.setdefault(name.lower().rstrip("."), number)
+    return names
+
+
+_MONTHS = month_names()
+_ENGLISH = get_month_names("abbreviated", "format", "en")
+
+
+def _english_month(match):
+    number = _MONTHS.get(match.group().lower().rstrip("."))
+    return _ENGLISH[number] if number else match.group()
 
 
 def normalise(value):
     """The date part of a cell: no time of day or zone, no trailing dot, single spaces."""
     text = " ".join(str(value).split())
     text = _TIME.sub("", text)
+    if not text.isdigit():
+        text = _WORD.sub(_english_month, text)
     return text[:-1] if text.endswith(".") and not text.endswith("..") else text
 
 

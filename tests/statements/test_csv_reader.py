@@ -25,6 +25,12 @@ def summary(result):
     (["2019.04.19.", "2019.04.20."], [date(2019, 4, 19), date(2019, 4, 20)]),
     (["05/06/2020", "01/02/2020"], [date(2020, 6, 5), date(2020, 2, 1)]),  # ambiguous: day-first
     (["20261120"], [date(2026, 11, 20)]),
+    (["28-Mär-2020", "01-Dez-2020"], [date(2020, 3, 28), date(2020, 12, 1)]),     # German
+    (["15. März 2020", "1. Mai 2020"], [date(2020, 3, 15), date(2020, 5, 1)]),
+    (["3 janv. 2020", "14 févr. 2020"], [date(2020, 1, 3), date(2020, 2, 14)]),    # French
+    (["03 mei 2020", "14 okt 2020"], [date(2020, 5, 3), date(2020, 10, 14)]),      # Dutch
+    (["3 października 2020", "1 maj 2020"], [date(2020, 10, 3), date(2020, 5, 1)]),  # Polish, genitive
+    (["05-ago-2020", "31-dic-2020"], [date(2020, 8, 5), date(2020, 12, 31)]),     # Spanish
 ])
 def test_a_date_column_is_read_in_the_format_that_fits_all_of_it(column, expected):
     date_format = dates.detect(column)
@@ -35,6 +41,19 @@ def test_one_13_late_in_a_column_makes_the_whole_column_day_first():
     column = [f"0{m}/0{d}/2020" for m in range(1, 10) for d in range(1, 10)] + ["13/01/2020"]
     assert dates.detect(column).startswith("%d/%m")
     assert dates.detect(["01/13/2020", *column[:80]]).startswith("%m/%d")
+
+
+def test_no_month_name_means_two_months_in_the_languages_read():
+    # Each language alone, then all together: the table would hide a clash (setdefault keeps the first).
+    together = dates.month_names()
+    for language in ("en", "de", "fr", "nl", "es", "it", "pt", "sv", "da", "nb", "fi", "pl", "cs", "hu", "ro", "tr"):
+        for name, number in dates.month_names((language,)).items():
+            assert together[name] == number, (language, name)
+
+
+def test_a_word_that_is_no_month_is_still_no_date():
+    with pytest.raises(ValueError):
+        dates.parse("28-Foo-2020", "%d-%b-%Y")
 
 
 def test_unicode_digits_are_never_a_date():

@@ -63,6 +63,9 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Uploaded statements between preview and confirm (default: instance/statement-uploads).
     STATEMENTS_DIR = _env("STATEMENTS_DIR")
+    # A confirmed statement of more lines than this is imported by an RQ job with a progress bar
+    # (a 230,000-line file takes longer than a proxy waits for one request).
+    STATEMENT_BACKGROUND_LINES = int(_env("STATEMENT_BACKGROUND_LINES", "5000"))
 
     # Bank sync: page size (Plaid allows 1..500), the SQLite sync lease (renewed by its live holder;
     # the last resort when the holder's pid cannot be checked), and the (connect, read) timeout of every

@@ -86,6 +86,8 @@ def world(app, tmp_path):
         from hostadmin.reports import service as reports
         reports.request_monthly(_river(),
                                 world["admin"], "2026-10")  # queued, not run: its progress bar polls
+        from hostadmin.statements import background
+        background.queue(_river(), world["admin"], world["csv"], "t" * 32, "big.csv", {})  # polls too
         db.session.commit()
         yield world
 

@@ -1,7 +1,5 @@
 """Statement imports: create, upload (stored server-side), detected preview, corrected preview, confirm."""
-import os
-
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -10,9 +8,9 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports import csv_import
 from hostadmin.imports.forms import InputError
-from hostadmin.imports.models import ImportSource, TransactionsImport
+from hostadmin.imports.models import ImportRun, ImportSource, RunOutcome, TransactionsImport
 from hostadmin.imports.routes import bp
-from hostadmin.statements import dates, forms, service as statements, uploads
+from hostadmin.statements import background, dates, forms, service as statements, uploads
 from hostadmin.text import clean_line
 
 TEMPLATE = "imports/csv_upload.html"
@@ -27,9 +25,7 @@ def csv_import_or_404(import_id):
     return imp
 
 
-def uploads_dir():
-    """Where uploads wait for their confirm."""
-    return current_app.config.get("STATEMENTS_DIR") or os.path.join(current_app.instance_path, "statement-uploads")
+uploads_dir = background.uploads_dir
 
 
 @bp.post("/csv")
@@ -87,6 +83,10 @@ def csv_confirm(import_id):
         return render_page(imp, None, "", "", error=EXPIRED)
     data, filename = stored
     given = forms.mapping_from_form(request.form)
+    if background.is_big(data):
+        run = background.queue(g.host, current_user, imp, token, filename, given)
+        flash(f"{run.filename} is being imported in the background; its progress is shown below.", "success")
+        return _to(url_for("imports.csv_upload", import_id=imp.id) + f"#run-{run.id}")
     try:
         _, run = statements.upload(g.host, current_user, imp, data, filename, given)
     except statements.StatementError as error:
@@ -97,10 +97,44 @@ def csv_confirm(import_id):
           f"{run.invalid:,} invalid, {run.skipped:,} skipped.", "success")
     # Straight to triage: the imported lines are what the admin works on next (the history is on the
     # upload page).
-    target = url_for("imports.rows", import_id=imp.id)
+    return _to(url_for("imports.rows", import_id=imp.id))
+
+
+def _to(target):
     if request.htmx:
         return "", 204, {"HX-Redirect": target}
     return redirect(target)
+
+
+@bp.get("/<int:import_id>/uploads/<int(max=2147483647):run_id>/progress")
+@role_required("ADMIN")
+def csv_upload_progress(import_id, run_id):
+    """One upload's history row; 286 once it has finished, which stops htmx polling."""
+    imp = csv_import_or_404(import_id)
+    run = _run_or_404(imp, run_id)
+    body = render_block(TEMPLATE, "upload_run", run=run, imp=imp, background=background)
+    return body, 200 if run.outcome == RunOutcome.RUNNING.value and not background.can_retry(run) else 286
+
+
+@bp.post("/<int:import_id>/uploads/<int(max=2147483647):run_id>/retry")
+@role_required("ADMIN")
+def csv_upload_retry(import_id, run_id):
+    """Queue a failed background upload again from its stored file."""
+    imp = csv_import_or_404(import_id)
+    run = _run_or_404(imp, run_id)
+    if background.retry(g.host, current_user, imp, run):
+        flash(f"{run.filename} is being imported again.", "success")
+    else:
+        flash(f"{run.filename} cannot be retried: " + (background.GONE if background.can_retry(run) else
+              "it is not a failed background upload."), "error")
+    return _to(url_for("imports.csv_upload", import_id=imp.id) + f"#run-{run.id}")
+
+
+def _run_or_404(imp, run_id):
+    run = db.session.get(ImportRun, run_id)
+    if run is None or run.import_id != imp.id or run.host_id != g.host.id:
+        abort(404)
+    return run
 
 
 def render_page(imp, result, token, filename, error=None):
@@ -109,7 +143,7 @@ def render_page(imp, result, token, filename, error=None):
     context = dict(imp=imp, result=result, token=token, filename=filename, mapping=mapping, error=error,
                    date_formats={f: dates.example(f) for f in dates.FORMATS}, encodings=forms.ENCODINGS,
                    delimiter_name=forms.DELIMITER_NAMES.get(mapping.get("delimiter"), ""),
-                   skip_text=forms.skip_text(mapping.get("skip")), runs=statements.history(imp),
+                   skip_text=forms.skip_text(mapping.get("skip")), runs=statements.history(imp), background=background,
                    described=_described(mapping))
     status = 422 if error or (result and result.error) else 200
     if request.htmx and request.method == "POST":

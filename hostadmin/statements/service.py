@@ -124,10 +124,11 @@ def _read_csv(data, given, default_currency):
                    error=reading.error)
 
 
-def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="upload", progress=None):
+def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="upload", progress=None, run=None):
     """(Reading, ImportRun or None): import the new lines, remember the mapping, record the run (one transaction).
 
-    With `dry_run` nothing is written (the caller's transaction is rolled back).
+    With `dry_run` nothing is written (the caller's transaction is rolled back). `run`: the run a
+    background upload recorded when it was queued (statements.background), filled in here.
     """
     result = read(imp, data, given, default_currency=host.currency)
     if result.error:
@@ -137,17 +138,18 @@ def upload(host, user, imp, data, filename, given=None, dry_run=False, trigger="
         db.session.rollback()
         return result, None
     now = utcnow()
-    run = ImportRun(import_id=imp.id, host_id=host.id, trigger=trigger, started_at=now,
-                    filename=(filename or "statement")[:300],
-                    uploaded_by=(getattr(user, "email", None) or None) if user is not None else None)
-    db.session.add(run)
-    db.session.flush()
+    if run is None:
+        run = ImportRun(import_id=imp.id, host_id=host.id, trigger=trigger, started_at=now,
+                        filename=(filename or "statement")[:300],
+                        uploaded_by=(getattr(user, "email", None) or None) if user is not None else None)
+        db.session.add(run)
+        db.session.flush()
     added = store.insert(host, imp, run, result.lines, now, progress=progress)
     run.added = added
     run.duplicates = result.already_imported + (len(result.new_lines) - added)
     run.invalid, run.invalid_details = len(result.invalid), result.invalid[:500] or None
     run.skipped = result.skipped
-    run.outcome, run.finished_at = RunOutcome.SUCCEEDED.value, now
+    run.outcome, run.finished_at, run.error = RunOutcome.SUCCEEDED.value, now, None
     # The account label is fixed when the import is created: it is part of every hashed source id.
     if result.format == "csv":  # a standard format has no mapping to remember
         imp.csv_mapping = {**result.mapping, "account": ids.account_label(imp)}

@@ -1,14 +1,20 @@
 """What every statement reader shares once lines are read: which are new, and writing them as import rows."""
 from collections import Counter
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
 
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRow
 
 _LOOKUP = 5000
 _INSERT = 1000
+_COPY = 10_000
+# import_rows columns a statement line fills, with their PostgreSQL types for binary COPY.
+_COPY_TYPES = {"import_id": "int4", "host_id": "int4", "source_id": "text", "date": "date", "amount": "int8",
+               "currency": "text", "description": "text", "status": "text", "pending": "bool",
+               "needs_review": "bool", "first_run_id": "int4", "statement_line": "int4",
+               "created_at": "timestamptz", "updated_at": "timestamptz"}
 
 
 def mark_new(imp, lines, invalid):
@@ -34,21 +40,62 @@ def mark_new(imp, lines, invalid):
 
 
 def insert(host, imp, run, lines, now, progress=None):
-    """Insert the new lines as PENDING import rows; returns how many the database really added."""
-    insert_into = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    """Insert the new lines as PENDING import rows; returns how many the database really added.
+
+    `progress(done, total)` is called after each batch. PostgreSQL takes the lines by binary COPY into a
+    temp table and moves them with one INSERT … SELECT … ON CONFLICT DO NOTHING (several times faster than
+    INSERT batches); SQLite takes INSERT batches.
+    """
+    new = [line for line in lines if line.new]
+    values = ({"import_id": imp.id, "host_id": host.id, "source_id": line.source_id, "date": line.date,
+               "amount": line.amount, "currency": line.currency, "description": line.description[:500],
+               "status": "PENDING", "pending": False, "needs_review": False, "first_run_id": run.id,
+               "statement_line": line.line, "created_at": now, "updated_at": now} for line in new)
+    if db.engine.dialect.name == "postgresql":
+        return _copy_insert(values, len(new), progress)
+    return _batch_insert(values, len(new), progress)
+
+
+def _batch_insert(values, total, progress):
     # One cached statement run over batches (SQLAlchemy's insertmanyvalues): RETURNING counts what was
     # really inserted (rowcount is unreliable for multi-row inserts).
-    statement = insert_into(ImportRow).on_conflict_do_nothing(
+    statement = sqlite.insert(ImportRow).on_conflict_do_nothing(
         index_elements=["import_id", "source_id"]).returning(ImportRow.id)
-    new = [line for line in lines if line.new]
-    added = 0
-    for start in range(0, len(new), _INSERT):
-        values = [{"import_id": imp.id, "host_id": host.id, "source_id": line.source_id, "date": line.date,
-                   "amount": line.amount, "currency": line.currency, "description": line.description[:500],
-                   "status": "PENDING", "pending": False, "needs_review": False, "first_run_id": run.id,
-                   "statement_line": line.line, "created_at": now, "updated_at": now}
-                  for line in new[start:start + _INSERT]]
-        added += len(db.session.execute(statement, values).all())
-        if progress:
-            progress(min(start + _INSERT, len(new)), len(new))
+    added, done, batch = 0, 0, []
+    for row in values:
+        batch.append(row)
+        if len(batch) == _INSERT:
+            added += len(db.session.execute(statement, batch).all())
+            done, batch = done + len(batch), []
+            if progress:
+                progress(done, total)
+    if batch:
+        added += len(db.session.execute(statement, batch).all())
+    if progress:
+        progress(total, total)
+    return added
+
+
+def _copy_insert(values, total, progress):
+    columns = ", ".join(_COPY_TYPES)
+    # Only the columns a statement fills: a copy of import_rows' defaults would draw ids from its sequence.
+    db.session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS statement_rows_incoming ON COMMIT DROP AS "
+                            f"SELECT {columns} FROM import_rows WITH NO DATA"))
+    db.session.execute(text("TRUNCATE statement_rows_incoming"))
+    connection = db.session.connection().connection.driver_connection
+    done = 0
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY statement_rows_incoming ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(_COPY_TYPES.values()))
+            for row in values:
+                copy.write_row([row[name] for name in _COPY_TYPES])
+                done += 1
+                if progress and done % _COPY == 0:
+                    progress(done, total)
+    added = db.session.execute(text(
+        f"WITH moved AS (INSERT INTO import_rows ({columns}) SELECT {columns} FROM statement_rows_incoming "
+        f"ON CONFLICT (import_id, source_id) DO NOTHING RETURNING 1) SELECT count(*) FROM moved")).scalar_one()
+    db.session.execute(text("TRUNCATE statement_rows_incoming"))
+    if progress:
+        progress(total, total)
     return added

@@ -112,3 +112,20 @@ def test_overlapping_camt_statements_on_postgresql(pg_app):
     _, run = service.upload(host, admin, imp, builders.camt053([B, C]), "b")
 
     assert (run.added, run.duplicates) == (1, 1)
+
+
+@pytest.mark.postgres
+def test_hostile_text_in_a_statement_is_cleaned_before_postgresql_copies_it(pg_app):
+    # Control characters are removed at the boundary before the binary COPY (a NUL makes the file
+    # "not a text file" before that: tests/statements/test_service.py).
+    host = make_host(slug="pg-river", currency="EUR")
+    admin = make_user(host)
+    imp = service.find_or_create_import(host, admin, "PG hostile")
+    db.session.commit()
+    data = ("Date,Description,Amount,Currency\n"
+            "2026-11-01,Bell\x07inside\x1b[31mred\x7f,1.00,EUR\n2026-11-02,Plain,2.00,EUR\n").encode()
+
+    _, run = service.upload(host, admin, imp, data, "hostile.csv")
+
+    assert (run.added, run.invalid) == (2, 0)
+    assert sorted(row.description for row in db.session.query(ImportRow)) == ["Bellinside[31mred", "Plain"]

@@ -2,7 +2,8 @@
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, session
+from flask import current_app, redirect, render_template, request, session
+from werkzeug.exceptions import HTTPException
 
 SESSION_KEY = "triage_feedback"
 
@@ -37,9 +38,18 @@ def pop():
 
 
 def back(default):
-    """Where a form without JavaScript returns: the list it was sent from (same site only), else `default`."""
+    """Where a form without JavaScript returns: the rows list it was sent from (same site only), else `default`.
+
+    Anything else (a row's own page, a POST's answer) would not be the list, or not answer a GET.
+    """
     parts = urlsplit(request.referrer or "")
-    if parts.netloc != request.host or not parts.path.startswith("/") or "/panel/" in parts.path:
+    if parts.netloc != request.host:
+        return default
+    try:
+        endpoint, _ = current_app.url_map.bind(request.host).match(parts.path, "GET")
+    except HTTPException:
+        return default
+    if endpoint != "imports.rows":
         return default
     return parts.path + (f"?{parts.query}" if parts.query else "")
 

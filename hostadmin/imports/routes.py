@@ -63,7 +63,8 @@ def rows_context(imp, filters, page=None, **extra):
     }
     if page is not None:
         context.update(queries.names_for(page.rows))
-        context["more_url"] = url_for("imports.rows", after=page.next_cursor, **args) if page.next_cursor else None
+        context["more_url"] = url_for("imports.rows", after=page.next_cursor, **args, **filters.to_args()) \
+            if page.next_cursor else None
     return context
 
 
@@ -79,8 +80,8 @@ def rows(import_id):
         # "Show more": only the next rows, appended in place of the button.
         return render_block(ROWS_TEMPLATE, "rows", page=page, is_admin=is_admin(),
                             **queries.names_for(page.rows),
-                            more_url=url_for("imports.rows", after=page.next_cursor, **scope_args(imp))
-                            if page.next_cursor else None)
+                            more_url=url_for("imports.rows", after=page.next_cursor, **scope_args(imp),
+                                             **filters.to_args()) if page.next_cursor else None)
     context = rows_context(imp, filters, page)
     if wants_fragment():
         return render_block(ROWS_TEMPLATE, "results", **context)

@@ -339,3 +339,15 @@ def test_all_matching_above_the_threshold_asks_before_acting(client, login_as, w
     assert done.status_code == 303 and ImportRow.query.filter_by(status="IGNORED").count() == 21
     few = client.post_with_csrf(url, {"action": "hold", "all_matching": "1", "q": "deposit"}, htmx=True)
     assert "3 rows put on hold." in few.get_data(as_text=True)  # at or under the threshold: at once
+
+
+def test_mark_reviewed_without_javascript_is_a_form_that_redirects(client, login_as, world, db):
+    row = world["rows"][0]
+    row.needs_review, row.review_reason = True, "Amount changed by the bank"
+    db.session.commit()
+    login_as(world["admin"])
+    page = client.get(f"/h/river/imports/{world['imp'].id}/rows?status=REVIEW").get_data(as_text=True)
+    assert f'method="post" action="/h/river/imports/row/{row.id}/review"' in page
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/review")
+    assert response.status_code == 303 and db.session.get(ImportRow, row.id).needs_review is False
+    assert "Marked reviewed." in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -16,7 +16,14 @@ CHUNK = 5000  # bound parameters per statement: well under SQLite's and PostgreS
 ACTIONS = {"ignore": (IGNORED, {PENDING, ON_HOLD}), "hold": (ON_HOLD, {PENDING, IGNORED}),
            "restore": (PENDING, {IGNORED, ON_HOLD}), "assign": (None, {PENDING, ON_HOLD, IGNORED})}
 PAST = {"ignore": "ignored", "hold": "put on hold", "restore": "restored", "assign": "assigned"}
+LABELS = {"ignore": "Ignore", "hold": "Hold", "restore": "Restore", "assign": "Assign"}
 ALREADY = {IGNORED: "already ignored", ON_HOLD: "already on hold", PENDING: "already to do"}
+
+
+def effect(action, collective=None):
+    """What `action` will do to the rows, in words (for the confirmation)."""
+    return {"ignore": "move to Ignored", "hold": "be put on hold", "restore": "go back to To do",
+            "assign": f"be assigned to {collective.name}" if collective else "be assigned to a collective"}[action]
 
 
 @dataclass

@@ -253,3 +253,15 @@ def names_for(rows):
 def row_is_open(row):
     """True when a row may still be linked (not linked, not ignored, not removed)."""
     return row.status in (RowStatus.PENDING.value, RowStatus.ON_HOLD.value) and row.removed_at is None
+
+
+def matching_totals(host, filters, import_id=None):
+    """({currency: sum}, count) of the rows matching the filters, over at most COUNT_CAP + 1 of them."""
+    capped = apply_filters(scoped(host, import_id), filters) \
+        .with_only_columns(ImportRow.currency, ImportRow.amount).limit(COUNT_CAP + 1).subquery()
+    totals, count = {}, 0
+    for currency, amount, number in db.session.execute(
+            select(capped.c.currency, func.sum(capped.c.amount), func.count()).group_by(capped.c.currency)):
+        totals[currency] = int(amount or 0)
+        count += number
+    return dict(sorted(totals.items())), count

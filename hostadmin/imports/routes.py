@@ -1,19 +1,22 @@
 """Triage pages: imports list, rows list (filters, keyset pages, counts, new-row notice), bulk actions."""
-from flask import g, make_response, render_template, request, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import get_for_host_or_404, host_blueprint, is_admin
 from hostadmin.extensions import db
-from hostadmin.imports import bulk, queries
+from hostadmin.imports import bulk, feedback, queries
+from hostadmin.imports.feedback import Feedback
 from hostadmin.imports.forms import SORTS, TAB_LABELS, TABS, Filters
 from hostadmin.imports.models import TransactionsImport
 from hostadmin.imports.service import TriageError
 from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.money import format_money
 from hostadmin.params import parse_id, parse_ids
 
 bp = host_blueprint("imports", __name__, url_prefix="/imports")
 ROWS_TEMPLATE = "imports/rows.html"
+CONFIRM_ABOVE = 20  # "all rows matching" acts on more than this many rows only after a confirmation
 
 
 def wants_fragment():
@@ -42,6 +45,7 @@ def rows_context(imp, filters, page=None, **extra):
     """Everything rows.html needs; the counts and page are computed here once."""
     args = scope_args(imp)
     since = extra.pop("since_id", None) or queries.newest_row_id(g.host)
+    totals, matching = queries.matching_totals(g.host, filters, imp.id if imp else None)
     context = {
         "imp": imp, "filters": filters, "tabs": TABS, "tab_labels": TAB_LABELS, "sorts": SORTS,
         "counts": queries.status_counts(g.host, filters, imp.id if imp else None),
@@ -55,11 +59,13 @@ def rows_context(imp, filters, page=None, **extra):
         "bulk_url": url_for("imports.bulk_action", **args),
         "tab_url": lambda tab: url_for("imports.rows", **args, **filters.to_args(status=tab)),
         "title": imp.name if imp else "All bank rows",
+        "matching_sum": sum_text(totals), "matching_count": matching, "filter_args": filters.to_args(),
         **extra,
     }
     if page is not None:
         context.update(queries.names_for(page.rows))
-        context["more_url"] = url_for("imports.rows", after=page.next_cursor, **args) if page.next_cursor else None
+        context["more_url"] = url_for("imports.rows", after=page.next_cursor, **args, **filters.to_args()) \
+            if page.next_cursor else None
     return context
 
 
@@ -75,12 +81,17 @@ def rows(import_id):
         # "Show more": only the next rows, appended in place of the button.
         return render_block(ROWS_TEMPLATE, "rows", page=page, is_admin=is_admin(),
                             **queries.names_for(page.rows),
-                            more_url=url_for("imports.rows", after=page.next_cursor, **scope_args(imp))
-                            if page.next_cursor else None)
+                            more_url=url_for("imports.rows", after=page.next_cursor, **scope_args(imp),
+                                             **filters.to_args()) if page.next_cursor else None)
     context = rows_context(imp, filters, page)
     if wants_fragment():
         return render_block(ROWS_TEMPLATE, "results", **context)
-    return render_template(ROWS_TEMPLATE, **context)
+    return render_template(ROWS_TEMPLATE, feedback=feedback.pop(), **context)
+
+
+def sum_text(totals):
+    """ "$1,234.00 + €5.00" (one sum per currency), or "—"."""
+    return " + ".join(format_money(amount, currency) for currency, amount in totals.items()) or "—"
 
 
 @bp.get("/counts", defaults={"import_id": None})
@@ -108,7 +119,11 @@ def new_rows(import_id):
 @bp.post("/bulk", defaults={"import_id": None})
 @bp.post("/<int:import_id>/bulk")
 def bulk_action(import_id):
-    """Ignore, hold, restore or assign the selected rows, or all rows matching the filter."""
+    """Ignore, hold, restore or assign the selected rows, or all rows matching the filter.
+
+    All rows matching, when more than CONFIRM_ABOVE, first answer a confirmation naming the count,
+    the sum and what will happen; without JavaScript the browser is then redirected back to the list.
+    """
     imp = scope(import_id)
     filters = Filters.from_args(request.form, g.host.currency)
     action = request.form.get("action", "")
@@ -116,23 +131,37 @@ def bulk_action(import_id):
     if action == "assign":
         collective_id = parse_id(request.form.get("collective"))
         collective = get_for_host_or_404(Account, collective_id) if collective_id else None
-    row_ids = None if request.form.get("all_matching") else parse_ids(request.form.getlist("row"))
-    status, message, category = 200, None, "success"
+    all_matching = bool(request.form.get("all_matching"))
+    row_ids = None if all_matching else parse_ids(request.form.getlist("row"))
+    confirm, status = None, 200
     if row_ids == []:
-        message, category, status = "Select some rows first.", "error", 422
-    else:
+        done, status = Feedback("Select some rows first.", category="error"), 422
+    elif all_matching and not request.form.get("confirmed") and action in bulk.ACTIONS:
+        totals, number = queries.matching_totals(g.host, filters, imp.id if imp else None)
+        if number > CONFIRM_ABOVE:
+            done = None
+            confirm = {"action": action, "count": number, "sum": sum_text(totals),
+                       "effect": bulk.effect(action, collective), "collective": collective,
+                       "label": bulk.LABELS[action]}
+    if status == 200 and confirm is None:
         try:
             result = bulk.bulk_apply(g.host, current_user, action, row_ids=row_ids,
                                      filters=filters if row_ids is None else None,
                                      import_id=imp.id if imp else None, collective=collective)
-            message = result.message + "."
+            done = Feedback(result.message + ".", undo=result.done > 0)
         except TriageError as error:
-            message, category, status = str(error), "error", 422
+            done, status = Feedback(str(error), category="error"), 422
     page = queries.page_of_rows(g.host, filters, imp.id if imp else None)
-    context = rows_context(imp, filters, page, bulk_message=message, bulk_category=category)
+    context = rows_context(imp, filters, page, confirm=confirm)
+    if not request.htmx:
+        if confirm:
+            return render_template(ROWS_TEMPLATE, **context)
+        feedback.keep(done)
+        return redirect(url_for("imports.rows", **scope_args(imp), **filters.to_args()), 303)
     response = make_response(render_block(ROWS_TEMPLATE, "results", **context), status)
     response.headers["HX-Trigger"] = "counts-changed"
-    return response
+    return feedback.attach(response, done or Feedback(
+        f"Confirm below: {confirm['count']:,} rows match this filter."))
 
 
 @bp.get("/assignments")

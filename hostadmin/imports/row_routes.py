@@ -1,6 +1,7 @@
 """Row actions over HTMX: each swaps only its row and tells the counts to refresh."""
-from flask import abort, g, make_response, request
-from markupsafe import escape
+from types import SimpleNamespace
+
+from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
@@ -8,18 +9,25 @@ from sqlalchemy import select
 from hostadmin.auth.access import get_for_host_or_404, is_admin, role_required
 from hostadmin.extensions import db
 from hostadmin.imports import queries, service, undo
+from hostadmin.imports.feedback import Feedback, attach, redirect_back
+from hostadmin.imports.forms import Filters
 from hostadmin.imports.models import ImportRow
 from hostadmin.imports.routes import ROWS_TEMPLATE, bp
 from hostadmin.imports.service import TriageError
 from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.money import format_money
 from hostadmin.params import parse_id
 from hostadmin.text import clean_line, clean_text
 
 PANELS = ("add_funds", "link", "unlink", "note")
+STATUS_DONE = {"ignore": "Row ignored.", "hold": "Row put on hold.", "restore": "Row back in to do."}
 
 
-def render_row(row, *, panel=None, error=None, status=200, changed=False, **extra):
-    """The row's <tbody> (with an optional panel or error); HX-Trigger counts-changed if it changed."""
+def render_row(row, *, panel=None, error=None, status=200, changed=False, feedback=None, **extra):
+    """The row's <tbody> (with an optional panel or error), and the live region's message if any.
+
+    HX-Trigger counts-changed if the row changed.
+    """
     if panel:
         extra.update(panel_context(row, panel))
     html = render_block(ROWS_TEMPLATE, "row", row=row, panel=panel, error=error, is_admin=is_admin(),
@@ -27,7 +35,25 @@ def render_row(row, *, panel=None, error=None, status=200, changed=False, **extr
     response = make_response(html, status)
     if changed:
         response.headers["HX-Trigger"] = "counts-changed"
-    return response
+    return attach(response, feedback) if feedback else response
+
+
+def list_url(row):
+    """The rows list of the row's import (where a form without JavaScript returns by default)."""
+    return url_for("imports.rows", import_id=row.import_id)
+
+
+def row_page(row, panel, error=None, status=200):
+    """Without JavaScript: the whole page with just this row and its panel open."""
+    from hostadmin.imports.routes import rows_context
+
+    context = rows_context(None, Filters.from_args({}, g.host.currency),
+                           SimpleNamespace(rows=[row], next_cursor=None),
+                           title=f"Bank row of {row.date.isoformat()}", single_row=True,
+                           back_url=list_url(row))
+    context.update(panel=panel, error=error, form=request.form if request.method == "POST" else None,
+                   **panel_context(row, panel))
+    return render_template(ROWS_TEMPLATE, **context), status
 
 
 def panel_context(row, panel):
@@ -81,8 +107,12 @@ def panel(row_id, panel):
     if panel not in PANELS:
         return render_row(row, error="Unknown action.", status=404)
     try:
+        if not request.htmx:
+            return row_page(row, panel)
         return render_row(row, panel=panel)
     except TriageError as error:
+        if not request.htmx:
+            return redirect_back(Feedback(str(error), category="error"), list_url(row))
         return render_row(row, error=str(error), status=409)
 
 
@@ -91,20 +121,23 @@ def status_action(row_id, action):
     """Ignore, hold or restore one row."""
     if action not in service.TRANSITIONS:
         abort(404)
-    return run(load_row(row_id), lambda row: service.change_status(g.host, current_user, row, action))
+    return run(load_row(row_id), lambda row: service.change_status(g.host, current_user, row, action),
+               done=lambda row: Feedback(STATUS_DONE[action], undo=True))
 
 
 @bp.post("/row/<int:row_id>/review")
 def review(row_id):
     """Clear the row's changed-by-the-bank flag."""
-    return run(load_row(row_id), lambda row: service.mark_reviewed(g.host, current_user, row))
+    return run(load_row(row_id), lambda row: service.mark_reviewed(g.host, current_user, row),
+               done=lambda row: Feedback("Marked reviewed."))
 
 
 @bp.post("/row/<int:row_id>/note")
 def note(row_id):
     """Save the row's note."""
     note = clean_text(request.form.get("note"))
-    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, note), panel="note")
+    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, note), panel="note",
+               done=lambda row: Feedback("Note saved." if note else "Note removed.", undo=True))
 
 
 @bp.post("/row/<int:row_id>/add-funds")
@@ -123,7 +156,7 @@ def add_funds(row_id):
     return run(row, lambda r: service.add_funds(g.host, current_user, r, collective=collective,
                                                 contributor=contributor, new_contributor=new,
                                                 description=description),
-               panel="add_funds")
+               panel="add_funds", done=funds_feedback)
 
 
 @bp.post("/row/<int:row_id>/link")
@@ -132,9 +165,20 @@ def link(row_id):
     row = load_row(row_id)
     target = parse_id(request.form.get("target_id"))
     if target is None:
-        return render_row(row, panel="link", error="Give the number to link to.", status=422)
+        return refuse(row, "link", "Give the number to link to.", 422)
     action = service.link_order if row.amount > 0 else service.link_expense
-    return run(row, lambda r: action(g.host, current_user, r, target), panel="link")
+    return run(row, lambda r: action(g.host, current_user, r, target), panel="link", done=linked_feedback)
+
+
+def linked_feedback(row):
+    """What a link did, with Undo (which asks for the unlink confirmation)."""
+    target = f"order #{row.order_id}" if row.order_id else f"expense #{row.expense_id}"
+    return Feedback(f"Linked to {target}.", undo=True)
+
+
+def funds_feedback(row):
+    """What add funds did, with Undo (which asks for the unlink confirmation)."""
+    return Feedback(f"Funds added: {format_money(row.amount, row.currency)} as order #{row.order_id}.", undo=True)
 
 
 @bp.post("/row/<int:row_id>/unlink")
@@ -142,50 +186,76 @@ def unlink(row_id):
     """Reverse the row's link after the confirmation."""
     reason = clean_line(request.form.get("reason"))
     return run(load_row(row_id), lambda row: service.unlink(g.host, current_user, row, reason),
-               panel="unlink")
+               panel="unlink", done=lambda row: Feedback("Unlinked: the ledger entries are reversed and the row "
+                                                         "is back in to do."))
 
 
 @bp.post("/undo", endpoint="undo")
 def undo_last():
-    """`u`: undo the user's last reversible action (a link asks for the unlink confirmation)."""
+    """`u` or the Undo button: undo the user's last reversible action (a link asks for the unlink confirmation)."""
     entry = undo.last_undoable(g.host, current_user)
     if entry is None:
-        return make_response('<p id="undo-result" role="status">Nothing to undo.</p>', 200,
-                             {"HX-Retarget": "#undo-result", "HX-Reswap": "outerHTML"})
+        return feedback_only(Feedback("Nothing to undo."))
     if entry.action in undo.LINK_ACTIONS:
         row = get_for_host_or_404(ImportRow, entry.object_id)
         if row.status != service.LINKED:
-            return undo_refused("That link was already undone.")
-        response = render_row(row, panel="unlink")
+            return feedback_only(Feedback("That link was already undone.", category="error"))
+        if not request.htmx:
+            return redirect(url_for("imports.panel", row_id=row.id, panel="unlink"), 303)
+        response = render_row(row, panel="unlink",
+                              feedback=Feedback("To undo the link, confirm the unlink below."))
         response.headers.update({"HX-Retarget": f"#row-{row.id}", "HX-Reswap": "outerHTML"})
         return response
     try:
         row_ids = undo.undo(g.host, current_user, entry)
     except TriageError as error:
-        return undo_refused(str(error))
+        return feedback_only(Feedback(str(error), category="error"))
     rows = db.session.scalars(select(ImportRow).where(ImportRow.id.in_(row_ids[:1]))).all()
     if entry.action.startswith("import_row.") and rows:
-        response = render_row(rows[0], changed=True)
+        done = Feedback("Undone: the note is back as it was." if entry.action == "import_row.note"
+                        else "Undone: the row is back as it was.")
+        if not request.htmx:
+            return redirect_back(done, list_url(rows[0]))
+        response = render_row(rows[0], changed=True, feedback=done)
         response.headers.update({"HX-Retarget": f"#row-{rows[0].id}", "HX-Reswap": "outerHTML"})
         return response
-    return make_response(f'<p id="undo-result" role="status">Undone: {len(row_ids):,} rows put back.</p>',
-                         200, {"HX-Retarget": "#undo-result", "HX-Reswap": "outerHTML",
-                               "HX-Trigger": "counts-changed, rows-changed"})
+    done = Feedback(f"Undone: {len(row_ids):,} row{'s' if len(row_ids) != 1 else ''} put back.")
+    response = feedback_only(done)
+    if request.htmx:
+        response.headers["HX-Trigger"] = "counts-changed, rows-changed"
+    return response
 
 
-def undo_refused(message):
-    """The undo status line with the reason nothing was undone."""
-    return make_response(f'<p id="undo-result" role="alert">{escape(message)}</p>', 200,
-                         {"HX-Retarget": "#undo-result", "HX-Reswap": "outerHTML"})
+def feedback_only(feedback):
+    """Only the live region changes (htmx); without JavaScript, back to the list with the message."""
+    if not request.htmx:
+        return redirect_back(feedback, url_for("imports.rows"))
+    return attach(make_response("", 200, {"HX-Reswap": "none"}), feedback)
 
 
-def run(row, action, panel=None):
-    """Do `action` on the row: the updated row, or the row with the refusal (409) and its panel kept."""
+def refuse(row, panel, message, status):
+    """The row with the refusal (its panel kept); without JavaScript, the row's page with the message."""
+    if not request.htmx:
+        if panel:
+            return row_page(row, panel, error=message, status=status)
+        return redirect_back(Feedback(message, category="error"), list_url(row))
+    return render_row(row, panel=panel, error=message, status=status, form=request.form,
+                      feedback=Feedback(message, category="error"))
+
+
+def run(row, action, panel=None, done=None):
+    """Do `action` on the row: the updated row and what was done, or the refusal (409) with its panel kept.
+
+    Without JavaScript the browser is redirected back to the list, where the message is shown.
+    """
     try:
         action(row)
     except TriageError as error:
         db.session.rollback()
         db.session.refresh(row)
         keep = panel if panel and (panel != "unlink" or row.status == service.LINKED) else None
-        return render_row(row, panel=keep, error=str(error), status=409, form=request.form)
-    return render_row(row, changed=True)
+        return refuse(row, keep, str(error), 409)
+    feedback = done(row) if done else None
+    if not request.htmx:
+        return redirect_back(feedback or Feedback("Saved."), list_url(row))
+    return render_row(row, changed=True, feedback=feedback)

@@ -55,11 +55,20 @@
     var all = rows();
     var selected = all.filter(function (t) { var box = checkbox(t); return box && box.checked; });
     var shown = document.querySelector('[data-sum="shown"]');
-    var chosen = document.querySelector('[data-sum="selected"]');
-    var count = document.querySelector("[data-selected-count]");
+    var text = selected.length ? sumText(selected) : "—";
+    var count = String(selected.length);
+    // "All N rows matching" acts on every matching row, not on the boxes ticked: say so.
+    var allMatching = document.querySelector("[data-all-matching]");
+    if (allMatching && allMatching.checked) {
+      count = allMatching.dataset.allCount;
+      text = allMatching.dataset.allSum + " (all matching)";
+    }
     if (shown) shown.textContent = sumText(all);
-    if (chosen) chosen.textContent = selected.length ? sumText(selected) : "—";
-    if (count) count.textContent = String(selected.length);
+    document.querySelectorAll('[data-sum="selected"], [data-sum="selected-bottom"]').forEach(function (el) {
+      el.textContent = text;
+    });
+    var counter = document.querySelector("[data-selected-count]");
+    if (counter) counter.textContent = count;
   }
 
   function toggle(tbody) {
@@ -71,7 +80,7 @@
   }
   function press(key) {
     var tbody = currentRow();
-    var button = tbody && tbody.querySelector('tr.main button[data-key="' + key + '"]');
+    var button = tbody && tbody.querySelector('tr.main [data-key="' + key + '"]');
     if (button && !button.disabled) button.click();
   }
   function submitFilters() {
@@ -104,7 +113,7 @@
       case "?": var help = document.getElementById("shortcuts"); if (help && !help.open) help.showModal(); break;
       case "Enter":
         // Enter on a row opens its first action (add funds or link), like a click would.
-        var first = currentRow() && currentRow().querySelector("tr.main button[data-key]");
+        var first = currentRow() && currentRow().querySelector("tr.main [data-key]");
         if (first && target.matches("tr.main")) first.click(); else return;
         break;
       default: return;
@@ -123,6 +132,8 @@
         }
       }
       lastChecked = target;
+      updateSums();
+    } else if (target.matches("[data-all-matching]")) {
       updateSums();
     } else if (target.matches("[data-select-page]")) {
       rows().forEach(function (t) { var box = checkbox(t); if (box) box.checked = target.checked; });
@@ -173,8 +184,13 @@
     var status = event.detail.xhr.status;
     var text = { 400: "Your form has expired: reload the page.", 403: "Your role cannot make changes.",
                  404: "Not found: it may have been removed." }[status] || "Something went wrong (" + status + ").";
-    var region = document.getElementById("undo-result");
-    if (region) { region.setAttribute("role", "alert"); region.textContent = text; }
+    var region = document.getElementById("feedback");
+    if (region) {
+      var message = document.createElement("span");
+      message.className = "feedback-message feedback-error";
+      message.textContent = text;
+      region.replaceChildren(message);
+    }
   });
 
   document.addEventListener("DOMContentLoaded", updateSums);

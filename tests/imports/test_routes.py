@@ -248,3 +248,106 @@ def test_nul_and_control_characters_in_text_fields_are_removed_before_storing(cl
     assert "Choir of Rivers" in client.get("/h/river/").get_data(as_text=True)
     search = client.get(f"/h/river/imports/{world['imp'].id}/rows?q=Deposit\x00 1")
     assert search.status_code == 200 and 'value="Deposit 1"' in search.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- feedback and forms without JavaScript
+
+def test_an_htmx_action_answers_its_row_and_the_live_regions_message(client, login_as, world):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    body = client.post_with_csrf(f"/h/river/imports/row/{row.id}/hold", htmx=True).get_data(as_text=True)
+    assert body.lstrip().startswith(f'<tbody id="row-{row.id}"')
+    region = body[body.index('<div id="feedback" hx-swap-oob="innerHTML">'):]
+    assert "Row put on hold." in region and 'data-undo' in region and "/imports/undo" in region
+
+
+def test_without_javascript_an_action_redirects_back_to_the_list_it_came_from(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    listing = f"http://localhost/h/river/imports/{world['imp'].id}/rows?q=deposit"
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/ignore", headers={"Referer": listing})
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        f"/h/river/imports/{world['imp'].id}/rows?q=deposit")
+    assert db.session.get(ImportRow, row.id).status == "IGNORED"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    region = page[page.index('id="feedback"'):page.index("</div>", page.index('id="feedback"'))]
+    assert "Row ignored." in region and 'action="/h/river/imports/undo"' in region
+    assert "Row ignored." not in client.get(response.headers["Location"]).get_data(as_text=True)  # said once
+
+
+def test_without_javascript_a_referrer_elsewhere_returns_to_the_rows_import(client, login_as, world):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    for referer in ("http://evil.example/h/river/imports/rows", f"http://localhost/h/river/imports/row/{row.id}/link",
+                    "http://localhost/h/river/"):
+        response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/hold", headers={"Referer": referer})
+        assert response.headers["Location"] == f"/h/river/imports/{world['imp'].id}/rows", referer
+        client.post_with_csrf(f"/h/river/imports/row/{row.id}/restore")
+
+
+def test_without_javascript_a_panel_is_a_page_and_a_refusal_redraws_it(client, login_as, world):
+    login_as(world["admin"])
+    row = world["rows"][1]
+    page = client.get(f"/h/river/imports/row/{row.id}/panel/link")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html and f'action="/h/river/imports/row/{row.id}/link"' in html
+    assert html.count('<tbody id="row-') == 1 and "Back to the list" in html
+    refused = client.post_with_csrf(f"/h/river/imports/row/{row.id}/link", {"target_id": ""})
+    assert refused.status_code == 422 and "<html" in refused.get_data(as_text=True)
+    assert "Give the number to link to." in refused.get_data(as_text=True)
+
+
+def test_without_javascript_notes_funds_and_undo_post_and_redirect(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][2]
+    assert client.post_with_csrf(f"/h/river/imports/row/{row.id}/note", {"note": "call Ada"}).status_code == 303
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/add-funds", {
+        "collective": world["rowers"].id, "new_name": "Ada Lovelace", "description": "Gift"})
+    assert response.status_code == 303 and db.session.get(ImportRow, row.id).status == "LINKED"
+    undo = client.post_with_csrf("/h/river/imports/undo")  # a link is undone through its confirmation
+    assert undo.status_code == 303 and undo.headers["Location"] == f"/h/river/imports/row/{row.id}/panel/unlink"
+    unlink = client.post_with_csrf(f"/h/river/imports/row/{row.id}/unlink", {"reason": "wrong line"})
+    assert unlink.status_code == 303 and db.session.get(ImportRow, row.id).status == "PENDING"
+    undo = client.post_with_csrf("/h/river/imports/undo")  # then the note
+    assert undo.status_code == 303 and db.session.get(ImportRow, row.id).note is None
+
+
+def test_without_javascript_bulk_posts_and_redirects_with_the_filter(client, login_as, world, db):
+    login_as(world["admin"])
+    rows = world["rows"]
+    response = client.post_with_csrf(f"/h/river/imports/{world['imp'].id}/bulk",
+                                     {"action": "hold", "row": [rows[0].id, rows[1].id], "q": "deposit"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/rows?q=deposit")
+    assert ImportRow.query.filter_by(status="ON_HOLD").count() == 2
+    assert "2 rows put on hold." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_all_matching_above_the_threshold_asks_before_acting(client, login_as, world, db):
+    for n in range(21):
+        make_import_row(world["imp"], amount=-100, description=f"ATM fee {n}")
+    db.session.commit()
+    login_as(world["admin"])
+    url = f"/h/river/imports/{world['imp'].id}/bulk"
+    asked = client.post_with_csrf(url, {"action": "ignore", "all_matching": "1", "q": "atm"}, htmx=True)
+    html = unescape(asked.get_data(as_text=True))
+    assert 'id="bulk-confirm"' in html and "21 rows match this filter (-$21.00)." in html
+    assert "They will move to Ignored" in html and ImportRow.query.filter_by(status="IGNORED").count() == 0
+    page = client.post_with_csrf(url, {"action": "ignore", "all_matching": "1", "q": "atm"})  # no JavaScript
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    assert 'name="confirmed" value="1"' in page.get_data(as_text=True)
+    done = client.post_with_csrf(url, {"action": "ignore", "all_matching": "1", "q": "atm", "confirmed": "1"})
+    assert done.status_code == 303 and ImportRow.query.filter_by(status="IGNORED").count() == 21
+    few = client.post_with_csrf(url, {"action": "hold", "all_matching": "1", "q": "deposit"}, htmx=True)
+    assert "3 rows put on hold." in few.get_data(as_text=True)  # at or under the threshold: at once
+
+
+def test_mark_reviewed_without_javascript_is_a_form_that_redirects(client, login_as, world, db):
+    row = world["rows"][0]
+    row.needs_review, row.review_reason = True, "Amount changed by the bank"
+    db.session.commit()
+    login_as(world["admin"])
+    page = client.get(f"/h/river/imports/{world['imp'].id}/rows?status=REVIEW").get_data(as_text=True)
+    assert f'method="post" action="/h/river/imports/row/{row.id}/review"' in page
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/review")
+    assert response.status_code == 303 and db.session.get(ImportRow, row.id).needs_review is False
+    assert "Marked reviewed." in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -40,7 +40,7 @@ def world(db, clock):
                                             description="MONTHLY SERVICE FEE")
     admin = make_user(host, email="admin@river.org")
     db.session.commit()
-    return {"imp": imp, "rows": rows, "admin": admin, "expense": expense, "rowers": rowers}
+    return {"imp": imp, "rows": rows, "admin": admin, "expense": expense, "rowers": rowers, "account": account}
 
 
 def row_locator(page, row):
@@ -95,7 +95,7 @@ def test_bulk_ignore_a_filtered_set(logged_in_page, world):
     expect(page.locator("tbody.row")).to_have_count(3)
     page.get_by_label(re.compile("All 3 rows matching this filter")).check()
     page.locator("#bulk-form").get_by_role("button", name="Ignore").click()
-    expect(page.locator("#bulk-message")).to_have_text("3 rows ignored.")
+    expect(page.locator("#feedback [data-feedback]")).to_have_text("3 rows ignored.")
     expect(page.locator("tbody.row")).to_have_count(0)
     expect(page.locator('#counts [data-count="IGNORED"]')).to_have_text("3")
 
@@ -111,7 +111,7 @@ def test_shift_click_selects_a_range_shows_its_sum_and_holds_it(logged_in_page, 
     expect(page.locator('[data-sum="selected"]')).to_have_text("$206.50 (3 rows)")
     expect(page.locator('[data-sum="shown"]')).to_have_text("$203.50 (5 rows)")
     page.locator("#bulk-form").get_by_role("button", name="Hold").click()
-    expect(page.locator("#bulk-message")).to_have_text("3 rows put on hold.")
+    expect(page.locator("#feedback [data-feedback]")).to_have_text("3 rows put on hold.")
     expect(page.locator("tbody.row")).to_have_count(2)
 
 

@@ -8,7 +8,7 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.imports import csv_import
 from hostadmin.imports.forms import InputError
-from hostadmin.imports.models import ImportRun, ImportSource, RunOutcome, TransactionsImport
+from hostadmin.imports.models import ImportRun, ImportSource, TransactionsImport
 from hostadmin.imports.routes import bp
 from hostadmin.statements import background, dates, forms, service as statements, uploads
 from hostadmin.text import clean_line
@@ -23,9 +23,6 @@ def csv_import_or_404(import_id):
     if imp.source != ImportSource.CSV.value:
         abort(404)
     return imp
-
-
-uploads_dir = background.uploads_dir
 
 
 @bp.post("/csv")
@@ -58,11 +55,11 @@ def csv_preview(import_id):
     now = utcnow()
     if upload is not None and upload.filename:
         data, filename = upload.read(), clean_line(upload.filename)[:300]
-        token = uploads.store(uploads_dir(), g.host.id, imp.id, data, filename, now)
+        token = uploads.store(background.uploads_dir(), g.host.id, imp.id, data, filename, now)
         given = None
     else:
         token = request.form.get("token", "")
-        stored = uploads.load(uploads_dir(), token, g.host.id, imp.id, now)
+        stored = uploads.load(background.uploads_dir(), token, g.host.id, imp.id, now)
         if stored is None:
             return render_page(imp, None, "", "", error=EXPIRED)
         (data, filename), given = stored, forms.mapping_from_form(request.form)
@@ -78,7 +75,7 @@ def csv_confirm(import_id):
     """Import the stored file's new lines under the previewed mapping; the stored file is then removed."""
     imp = csv_import_or_404(import_id)
     token = request.form.get("token", "")
-    stored = uploads.load(uploads_dir(), token, g.host.id, imp.id, utcnow())
+    stored = uploads.load(background.uploads_dir(), token, g.host.id, imp.id, utcnow())
     if stored is None:
         return render_page(imp, None, "", "", error=EXPIRED)
     data, filename = stored
@@ -92,7 +89,7 @@ def csv_confirm(import_id):
     except statements.StatementError as error:
         db.session.rollback()
         return render_page(imp, None, token, filename, error=str(error))
-    uploads.discard(uploads_dir(), token)
+    uploads.discard(background.uploads_dir(), token)
     flash(f"{run.filename}: {run.added:,} new rows imported, {run.duplicates:,} already imported, "
           f"{run.invalid:,} invalid, {run.skipped:,} skipped.", "success")
     # Straight to triage: the imported lines are what the admin works on next (the history is on the
@@ -112,8 +109,9 @@ def csv_upload_progress(import_id, run_id):
     """One upload's history row; 286 once it has finished, which stops htmx polling."""
     imp = csv_import_or_404(import_id)
     run = _run_or_404(imp, run_id)
-    body = render_block(TEMPLATE, "upload_run", run=run, imp=imp, background=background)
-    return body, 200 if run.outcome == RunOutcome.RUNNING.value and not background.can_retry(run) else 286
+    shown = background.state(run)
+    body = render_block(TEMPLATE, "upload_run", run=run, imp=imp, shown=shown)
+    return body, 200 if shown.kind == "running" else 286
 
 
 @bp.post("/<int:import_id>/uploads/<int(max=2147483647):run_id>/retry")
@@ -143,7 +141,7 @@ def render_page(imp, result, token, filename, error=None):
     context = dict(imp=imp, result=result, token=token, filename=filename, mapping=mapping, error=error,
                    date_formats={f: dates.example(f) for f in dates.FORMATS}, encodings=forms.ENCODINGS,
                    delimiter_name=forms.DELIMITER_NAMES.get(mapping.get("delimiter"), ""),
-                   skip_text=forms.skip_text(mapping.get("skip")), runs=statements.history(imp), background=background,
+                   skip_text=forms.skip_text(mapping.get("skip")), runs=statements.history(imp), state=background.state,
                    described=_described(mapping))
     status = 422 if error or (result and result.error) else 200
     if request.htmx and request.method == "POST":

@@ -6,6 +6,7 @@ fails or whose worker is killed writes no line, its run says FAILED (or is still
 left), and Retry queues it again from the file still stored under its token.
 """
 import os
+from dataclasses import dataclass
 
 from flask import current_app
 from rq import get_current_job
@@ -22,6 +23,7 @@ from hostadmin.ledger.models import Host
 from hostadmin.statements import service, uploads
 
 GONE = "The uploaded file is no longer kept (uploads are kept for a day): upload it again."
+_UNFETCHED = object()  # state(run) fetches the job itself
 FAILED = "The import stopped before it finished; nothing was written. Retry, or upload the file again."
 
 
@@ -56,39 +58,52 @@ def _enqueue(run, user, token, given):
 
 
 def job_of(run):
-    """The run's RQ job, or None when Redis no longer has it (finished long ago, or its worker died)."""
+    """The run's RQ job, or None when Redis no longer has it (finished long ago, its worker died) or is down
+    (the page still shows the run, without its progress)."""
     if not run.job_id:
         return None
     try:
         return Job.fetch(run.job_id, connection=queues.connection)
-    except (NoSuchJobError, ValueError):
-        return None
-    except Exception:  # Redis down: the page still shows the run, without its progress
+    except Exception:  # NoSuchJobError, or Redis unreachable
         return None
 
 
-def progress(run):
-    """Percent of the run's new lines written so far (0 while the file is being read)."""
-    job = job_of(run)
-    return int((job.meta or {}).get("progress", 0)) if job is not None else 0
+@dataclass(frozen=True)
+class State:
+    """What the upload history shows of a run: "running" (with percent), "failed" or "done"."""
+
+    kind: str
+    percent: int = 0
+    retryable: bool = False
+
+
+def state(run, job=_UNFETCHED):
+    """The run's State; Redis is asked (once) only for a background run still RUNNING.
+
+    A RUNNING run whose job is gone, failed or stopped lost its worker: it is shown failed, with Retry.
+    """
+    background = (run.job_id or "").startswith("upload-run-")
+    if run.outcome == RunOutcome.FAILED.value:
+        return State("failed", retryable=background)
+    if run.outcome != RunOutcome.RUNNING.value:
+        return State("done")
+    if not background:
+        return State("running")
+    job = job_of(run) if job is _UNFETCHED else job
+    if job is None or job.get_status(refresh=False) in ("failed", "stopped", "canceled"):
+        return State("failed", retryable=True)
+    return State("running", percent=int((job.meta or {}).get("progress", 0)))
 
 
 def can_retry(run):
     """A background run that failed, or that is RUNNING with no live job (its worker was killed)."""
-    if run.job_id is None or not run.job_id.startswith("upload-run-"):
-        return False
-    if run.outcome == RunOutcome.FAILED.value:
-        return True
-    if run.outcome != RunOutcome.RUNNING.value:
-        return False
-    job = job_of(run)
-    return job is None or job.get_status(refresh=True) in ("failed", "stopped", "canceled")
+    return state(run).retryable
 
 
 def retry(host, user, imp, run):
     """Queue a failed run again; a conditional UPDATE makes two clicks queue it once. False: not retryable."""
     job = job_of(run)
-    if not can_retry(run) or job is None:
+    if not state(run, job).retryable or job is None:
         return False
     token, given = job.meta.get("token"), job.meta.get("given")
     if uploads.load(uploads_dir(), token, host.id, imp.id, utcnow()) is None:

@@ -61,18 +61,11 @@ def _batch_insert(values, total, progress):
     # really inserted (rowcount is unreliable for multi-row inserts).
     statement = sqlite.insert(ImportRow).on_conflict_do_nothing(
         index_elements=["import_id", "source_id"]).returning(ImportRow.id)
-    added, done, batch = 0, 0, []
-    for row in values:
-        batch.append(row)
-        if len(batch) == _INSERT:
-            added += len(db.session.execute(statement, batch).all())
-            done, batch = done + len(batch), []
-            if progress:
-                progress(done, total)
-    if batch:
-        added += len(db.session.execute(statement, batch).all())
-    if progress:
-        progress(total, total)
+    rows, added = list(values), 0
+    for start in range(0, total, _INSERT):
+        added += len(db.session.execute(statement, rows[start:start + _INSERT]).all())
+        if progress:
+            progress(min(start + _INSERT, total), total)
     return added
 
 
@@ -81,7 +74,7 @@ def _copy_insert(values, total, progress):
     # Only the columns a statement fills: a copy of import_rows' defaults would draw ids from its sequence.
     db.session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS statement_rows_incoming ON COMMIT DROP AS "
                             f"SELECT {columns} FROM import_rows WITH NO DATA"))
-    db.session.execute(text("TRUNCATE statement_rows_incoming"))
+    db.session.execute(text("TRUNCATE statement_rows_incoming"))  # a second upload in the same transaction
     connection = db.session.connection().connection.driver_connection
     done = 0
     with connection.cursor() as cursor:
@@ -95,7 +88,6 @@ def _copy_insert(values, total, progress):
     added = db.session.execute(text(
         f"WITH moved AS (INSERT INTO import_rows ({columns}) SELECT {columns} FROM statement_rows_incoming "
         f"ON CONFLICT (import_id, source_id) DO NOTHING RETURNING 1) SELECT count(*) FROM moved")).scalar_one()
-    db.session.execute(text("TRUNCATE statement_rows_incoming"))
     if progress:
         progress(total, total)
     return added

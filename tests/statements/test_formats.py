@@ -102,12 +102,19 @@ def test_a_qif_amount_that_is_not_one_is_an_invalid_line(world):
     assert [l.amount for l in result.lines] == [-123450] and result.invalid[0]["line"] == 2
 
 
-@pytest.mark.postgres
-def test_overlapping_camt_statements_on_postgresql(pg_app):
+@pytest.fixture
+def pg_world(pg_app):
+    """The world fixture's host, admin and import, on PostgreSQL (where the binary COPY runs)."""
     host = make_host(slug="pg-river", currency="EUR")
     admin = make_user(host)
     imp = service.find_or_create_import(host, admin, "PG statements")
     db.session.commit()
+    return host, admin, imp
+
+
+@pytest.mark.postgres
+def test_overlapping_camt_statements_on_postgresql(pg_world):
+    host, admin, imp = pg_world
     service.upload(host, admin, imp, builders.camt053([A, B]), "a")
     _, run = service.upload(host, admin, imp, builders.camt053([B, C]), "b")
 
@@ -115,13 +122,10 @@ def test_overlapping_camt_statements_on_postgresql(pg_app):
 
 
 @pytest.mark.postgres
-def test_hostile_text_in_a_statement_is_cleaned_before_postgresql_copies_it(pg_app):
+def test_hostile_text_in_a_statement_is_cleaned_before_postgresql_copies_it(pg_world):
     # Control characters are removed at the boundary before the binary COPY (a NUL makes the file
     # "not a text file" before that: tests/statements/test_service.py).
-    host = make_host(slug="pg-river", currency="EUR")
-    admin = make_user(host)
-    imp = service.find_or_create_import(host, admin, "PG hostile")
-    db.session.commit()
+    host, admin, imp = pg_world
     data = ("Date,Description,Amount,Currency\n"
             "2026-11-01,Bell\x07inside\x1b[31mred\x7f,1.00,EUR\n2026-11-02,Plain,2.00,EUR\n").encode()
 

@@ -20,7 +20,7 @@ from hostadmin.ledger.service import LedgerError
 from hostadmin.money import AmountError, major_units
 
 periods_cli = AppGroup("periods", help="Close and reopen months.")
-collectives_cli = AppGroup("collectives", help="Create collectives, list their balances.")
+collectives_cli = AppGroup("collectives", help="Create, rename and archive collectives; list their balances.")
 funds_cli = AppGroup("funds", help="Add, correct and revert added funds.")
 ledger_cli = AppGroup("ledger", help="Check and export the ledger.")
 COMMANDS = (periods_cli, collectives_cli, funds_cli, ledger_cli)
@@ -110,6 +110,46 @@ def create_collective(host_slug, slug, name):
         refuse(error)
     click.echo(f"Created collective {collective.slug} ({collective.name})")
     click.echo(collective.id)
+
+
+@collectives_cli.command("rename")
+@click.option("--host", "host_slug", required=True)
+@click.argument("slug")
+@click.option("--name", required=True, help="The new name: unique on the host, case-insensitively.")
+def rename_collective(host_slug, slug, name):
+    """Rename a collective (its slug stays)."""
+    host = host_of(host_slug)
+    try:
+        collective = collectives.rename(host, None, collectives.collective_by_slug(host, slug), name)
+    except REFUSALS as error:
+        refuse(error)
+    click.echo(f"Renamed collective {collective.slug} to {collective.name}")
+
+
+@collectives_cli.command("archive")
+@click.option("--host", "host_slug", required=True)
+@click.argument("slug")
+def archive_collective(host_slug, slug):
+    """Archive a collective: it keeps its history and takes no new money (its balance must be zero)."""
+    host = host_of(host_slug)
+    try:
+        collective = collectives.archive(host, None, collectives.collective_by_slug(host, slug))
+    except REFUSALS as error:
+        refuse(error)
+    click.echo(f"Archived collective {collective.slug} ({collective.name})")
+
+
+@collectives_cli.command("unarchive")
+@click.option("--host", "host_slug", required=True)
+@click.argument("slug")
+def unarchive_collective(host_slug, slug):
+    """Bring an archived collective back: it takes money again."""
+    host = host_of(host_slug)
+    try:
+        collective = collectives.unarchive(host, None, collectives.collective_by_slug(host, slug))
+    except REFUSALS as error:
+        refuse(error)
+    click.echo(f"Unarchived collective {collective.slug} ({collective.name})")
 
 
 @collectives_cli.command("balances")

@@ -46,7 +46,7 @@ def contributors():
 def new():
     """Record an expected contribution (PENDING)."""
     form = ExpectedContributionForm(collective=parse_id(request.args.get("collective")))
-    form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
+    form.collective.choices = [(c.id, c.name) for c in collectives.open_collectives_of(g.host)]
     form.amount.label.text = f"Amount ({g.host.currency})"
     if not form.validate_on_submit():
         return _new_page(form, 400 if request.method == "POST" else 200)

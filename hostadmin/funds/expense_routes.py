@@ -5,7 +5,7 @@ from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import host_blueprint, is_admin, role_required
 from hostadmin.extensions import db
-from hostadmin.funds import cleared, collectives, expenses
+from hostadmin.funds import cleared, collectives, expenses, versions
 from hostadmin.funds.contribution_routes import picker
 from hostadmin.funds.forms import FormError
 from hostadmin.funds.record_forms import ExpenseForm, PayForm, RejectForm
@@ -46,7 +46,7 @@ def payees():
 def new():
     """Record an expense; it waits for approval."""
     form = ExpenseForm(collective=parse_id(request.args.get("collective")))
-    form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
+    form.collective.choices = [(c.id, c.name) for c in collectives.open_collectives_of(g.host)]
     form.amount.label.text = f"Amount ({g.host.currency})"
     form.incurred_on.render_kw = {"max": cleared.today(g.host).isoformat()}
     if request.method == "GET":
@@ -76,7 +76,9 @@ def approve(expense_id):
     """Approve an expense awaiting approval."""
     expense = load_or_404(Expense, expense_id)
     try:
-        expenses.approve(g.host, current_user, expense.id)
+        expenses.approve(g.host, current_user, expense.id, _seen())
+    except versions.StaleVersion as error:
+        return _stale(expense, error)
     except RecordError as error:
         flash(sentence(error), "error")
         return redirect(url_for("expenses.show", expense_id=expense.id))
@@ -92,7 +94,9 @@ def pay(expense_id):
     if not form.validate_on_submit():
         return _page(expense, pay_form=form, status=400)
     try:
-        expenses.mark_paid(g.host, current_user, expense.id, cleared_at=cleared_at_of(form))
+        expenses.mark_paid(g.host, current_user, expense.id, cleared_at=cleared_at_of(form), seen_version=_seen())
+    except versions.StaleVersion as error:
+        return _stale(expense, error)
     except (FormError, RecordError) as error:
         db.session.refresh(expense)
         show_error(form, error, {"cleared_on"}, "cleared_on")
@@ -109,7 +113,9 @@ def reject(expense_id):
     if not form.validate_on_submit():
         return _page(expense, reject_form=form, status=400)
     try:
-        expenses.reject(g.host, current_user, expense.id, reason=form.reason.data)
+        expenses.reject(g.host, current_user, expense.id, reason=form.reason.data, seen_version=_seen())
+    except versions.StaleVersion as error:
+        return _stale(expense, error)
     except RecordError as error:
         db.session.refresh(expense)
         form.reason.errors.append(sentence(error))
@@ -118,13 +124,25 @@ def reject(expense_id):
     return redirect(url_for("expenses.show", expense_id=expense.id))
 
 
-def _page(expense, pay_form=None, reject_form=None, status=200):
+def _seen():
+    """The expense version the page showed (its forms send it)."""
+    return versions.parse(request.form.get("version"))
+
+
+def _stale(expense, error):
+    """The expense as it is now, saying someone else changed it since the page was shown (409)."""
+    db.session.rollback()
+    db.session.refresh(expense)
+    return _page(expense, stale=sentence(error), status=409)
+
+
+def _page(expense, pay_form=None, reject_form=None, status=200, stale=None):
     if pay_form is None:
         pay_form = PayForm(formdata=None)
         pay_form.cleared_on.data = cleared.today(g.host)
     pay_form.cleared_on.render_kw = {"max": cleared.today(g.host).isoformat()}
     return render_template(PAGE, expense=expense, pay_form=pay_form, reject_form=reject_form or RejectForm(formdata=None),
-                           words=expenses.STATUS_WORDS, is_admin=is_admin(),
+                           words=expenses.STATUS_WORDS, is_admin=is_admin(), stale=stale,
                            **expenses.details(g.host, expense)), status
 
 

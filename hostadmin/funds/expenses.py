@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
-from hostadmin.funds import cleared, records
+from hostadmin.funds import cleared, records, versions
 from hostadmin.funds.records import RecordError
 from hostadmin.imports.models import ImportRow
 from hostadmin.ledger import accounts as ledger_accounts
@@ -45,26 +45,31 @@ def record_expense(host, user, *, collective, payee_name, amount, description, i
     return expense
 
 
-def approve(host, user, expense_id):
-    """Approve an expense awaiting approval: it may now be paid (or linked to a bank withdrawal)."""
+def approve(host, user, expense_id, seen_version=None):
+    """Approve an expense awaiting approval: it may now be paid (or linked to a bank withdrawal).
+
+    Here and below, `seen_version` is the version the page showed (None: not checked); an action based on
+    a page someone else's change made stale raises versions.StaleVersion and writes nothing.
+    """
     return _move(host, user, expense_id, "expense.approve", {ExpenseStatus.PENDING.value},
-                 ExpenseStatus.APPROVED.value)
+                 ExpenseStatus.APPROVED.value, seen_version=seen_version)
 
 
-def reject(host, user, expense_id, *, reason):
+def reject(host, user, expense_id, *, reason, seen_version=None):
     """Reject an expense that is not paid; the reason is required and kept."""
     reason = clean_text(reason or "", 2000).strip()
     if not reason:
         raise RecordError("say why the expense is rejected: a reason is required")
     return _move(host, user, expense_id, "expense.reject",
                  {ExpenseStatus.PENDING.value, ExpenseStatus.APPROVED.value}, ExpenseStatus.REJECTED.value,
-                 reason=reason)
+                 reason=reason, seen_version=seen_version)
 
 
-def mark_paid(host, user, expense_id, *, cleared_at):
+def mark_paid(host, user, expense_id, *, cleared_at, seen_version=None):
     """Mark an approved expense paid: its ledger group written with `cleared_at` (the money left the account)."""
     try:
         expense, claimed = records.claim(Expense, host, expense_id, "expense", [ExpenseStatus.APPROVED.value])
+        versions.check(expense, seen_version, f"expense #{expense.id}")
         if not claimed:
             raise RecordError(f"expense #{expense.id} is {STATUS_WORDS[expense.status]}: only an approved "
                               f"expense can be marked paid")
@@ -101,9 +106,10 @@ def details(host, expense):
             "bank_lines": records.bank_lines(host, ImportRow.expense_id, expense.id)}
 
 
-def _move(host, user, expense_id, action, allowed, target, reason=None):
+def _move(host, user, expense_id, action, allowed, target, reason=None, seen_version=None):
     try:
         expense, claimed = records.claim(Expense, host, expense_id, "expense", sorted(allowed))
+        versions.check(expense, seen_version, f"expense #{expense.id}")
         if not claimed:
             verb = {"APPROVED": "approved", "REJECTED": "rejected"}[target]
             raise RecordError(f"expense #{expense.id} is {STATUS_WORDS[expense.status]}: it cannot be {verb}")

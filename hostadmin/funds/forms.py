@@ -68,3 +68,15 @@ class EditFundsForm(AddFundsForm):
                                                                  Length(max=2000)],
                          description="Kept with the correction in the ledger and the audit log.")
     version = HiddenField()
+
+
+class RenameCollectiveForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(message="Give the collective a name."), Length(max=200)],
+                       description="Unique on this host, whatever the case.")
+    version = HiddenField()
+
+
+class ArchiveCollectiveForm(FlaskForm):
+    """Archive or unarchive: only the version the page showed."""
+
+    version = HiddenField()

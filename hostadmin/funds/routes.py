@@ -5,8 +5,11 @@ from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import SLUG_RE, host_blueprint, is_admin, role_required
 from hostadmin.extensions import db
-from hostadmin.funds import cleared, collectives, service
-from hostadmin.funds.forms import AddFundsForm, FormError, bps_to_percent, minor_units, percent_to_bps
+from hostadmin.funds import cleared, collectives, service, versions
+from hostadmin.funds.forms import (
+    AddFundsForm, ArchiveCollectiveForm, FormError, RenameCollectiveForm, bps_to_percent, minor_units, percent_to_bps,
+)
+from hostadmin.funds.views import sentence
 from hostadmin.ledger import queries as ledger_queries, views as ledger_views
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Account
@@ -20,16 +23,11 @@ SERVICE_FIELDS = {"collective", "description", "amount", "host_fee_percent", "pr
 @bp.get("/collectives/<slug>")
 def collective(slug):
     """A collective: balance today and at a chosen date (by effective date), its ledger rows."""
-    if not SLUG_RE.fullmatch(slug):  # never a slug (NUL would even fail the query on PostgreSQL)
-        abort(404)
-    try:
-        account = collectives.collective_by_slug(g.host, slug)
-    except ValidationError:
-        abort(404)
+    account = _collective_or_404(slug)  # never a slug (NUL would even fail the query on PostgreSQL): 404
     fragment = ledger_views.wants_fragment()
     # An htmx request swaps either the balance at a date or the ledger list: compute only that part.
     ledger_part = fragment and request.htmx.target in ("ledger-results", "ledger-more")
-    context = {"collective": account, "is_admin": is_admin()}
+    context = {"collective": account, "is_admin": is_admin(), **_manage_forms(account)}
     if not ledger_part:
         at, at_error = None, None
         if request.args.get("at"):
@@ -53,12 +51,81 @@ def collective(slug):
     return render_template("funds/collective.html", **context)
 
 
+@bp.post("/collectives/<slug>/rename")
+@role_required("ADMIN")
+def rename_collective(slug):
+    """Rename a collective (unique on the host in any case); a rename based on a stale page is refused."""
+    account = _collective_or_404(slug)
+    form = RenameCollectiveForm()
+    if form.validate_on_submit():
+        try:
+            collectives.rename(g.host, current_user, account, form.name.data, versions.parse(form.version.data))
+        except ValidationError as error:
+            form.name.errors.append(sentence(error))
+        except versions.StaleVersion as error:
+            return _manage_refused(account, sentence(error), rename_form=form)
+        else:
+            flash(f"Renamed the collective to {account.name}.", "success")
+            return redirect(url_for("funds.collective", slug=slug))
+    return _manage_refused(account, None, rename_form=form, status=400)
+
+
+@bp.post("/collectives/<slug>/archive")
+@role_required("ADMIN")
+def archive_collective(slug):
+    """Archive a collective (its balance must be zero) or, with `unarchive`, bring it back."""
+    account = _collective_or_404(slug)
+    form = ArchiveCollectiveForm()
+    action = collectives.unarchive if request.form.get("unarchive") else collectives.archive
+    if not form.validate_on_submit():
+        return _manage_refused(account, "The form expired: reload the page and try again.", status=400)
+    try:
+        action(g.host, current_user, account, versions.parse(form.version.data))
+    except versions.StaleVersion as error:
+        return _manage_refused(account, sentence(error))
+    except ValidationError as error:
+        return _manage_refused(account, sentence(error), status=400)
+    flash(f"{account.name} is archived: it takes no new money until it is unarchived." if account.archived_at
+          else f"{account.name} is no longer archived.", "success")
+    return redirect(url_for("funds.collective", slug=slug))
+
+
+def _collective_or_404(slug):
+    if not SLUG_RE.fullmatch(slug):
+        abort(404)
+    try:
+        return collectives.collective_by_slug(g.host, slug)
+    except ValidationError:
+        abort(404)
+
+
+def _manage_forms(account, rename_form=None):
+    """The rename and archive forms of the collective page, carrying the version shown."""
+    rename_form = rename_form or RenameCollectiveForm(formdata=None, name=account.name)
+    rename_form.version.data = str(account.version)
+    return {"rename_form": rename_form, "archive_form": ArchiveCollectiveForm(formdata=None, version=account.version)}
+
+
+def _manage_refused(account, message, rename_form=None, status=409):
+    """The collective page as it is now, the refusal above its forms (409 for a stale page, 400 for bad input)."""
+    db.session.rollback()
+    db.session.refresh(account)
+    filters = ledger_views.parse_filters(g.host)
+    page = ledger_queries.page_of_rows(g.host, filters, account=account)
+    context = {"collective": account, "is_admin": is_admin(), "manage_error": message,
+               "at": None, "at_error": None, "today": cleared.today(g.host), "balance_today": _balance(account, None),
+               "balance_at": None, **_manage_forms(account, rename_form)}
+    context.update(ledger_views.list_context(g.host, filters, page, account=account,
+                                             list_url=url_for("funds.collective", slug=account.slug), keep={"at": ""}))
+    return render_template("funds/collective.html", **context), status
+
+
 @bp.route("/funds/add", methods=["GET", "POST"])
 @role_required("ADMIN")
 def add_funds():
     """Add funds that did not come through a bank feed, with the date they cleared."""
     form = AddFundsForm(collective=parse_id(request.args.get("collective")))
-    form.collective.choices = [(c.id, c.name) for c in collectives.collectives_of(g.host)]
+    form.collective.choices = [(c.id, c.name) for c in collectives.open_collectives_of(g.host)]
     form.amount.label.text = f"Amount ({g.host.currency})"
     form.cleared_on.render_kw = {"max": cleared.today(g.host).isoformat()}
     if request.method == "GET":

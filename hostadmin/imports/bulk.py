@@ -68,7 +68,7 @@ def bulk_apply(host, user, action, *, row_ids=None, filters=None, import_id=None
         for chunk in _chunks(ids):
             changed[key] += db.session.scalars(
                 update(ImportRow).where(ImportRow.id.in_(chunk), ImportRow.removed_at.is_(None), *condition)
-                .values(**values, updated_at=now).returning(ImportRow.id)
+                .values(**values, updated_at=now, version=ImportRow.version + 1).returning(ImportRow.id)
                 .execution_options(synchronize_session=False)).all()
     missed = sorted(set().union(*previous.values()) - set().union(*changed.values()))
     if missed:
@@ -127,7 +127,8 @@ def undo_bulk(host, entry):
                 values = {"status": key}
             result = db.session.execute(
                 update(ImportRow).where(ImportRow.host_id == host.id, ImportRow.id.in_(chunk), *condition)
-                .values(**values, updated_at=utcnow()).execution_options(synchronize_session=False))
+                .values(**values, updated_at=utcnow(), version=ImportRow.version + 1)
+                .execution_options(synchronize_session=False))
             if result.rowcount:
                 touched += chunk
     db.session.expire_all()

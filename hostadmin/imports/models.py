@@ -4,9 +4,9 @@ import datetime as dt
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
+    JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
@@ -141,7 +141,18 @@ class ImportRow(db.Model):
     statement_line: Mapped[int | None] = mapped_column(Integer)  # the line (or entry) of the statement file
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every triage change (the ORM event below, and each set-based UPDATE in imports.service and
+    # imports.bulk): a note saved on a page that showed an older version is refused, never overwritten.
+    # Not a version_id_col: the sync's own updates (bank changes) must not fail an admin's concurrent save.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @property
     def is_triaged(self):
         return self.status != RowStatus.PENDING.value or bool(self.note)
+
+
+@event.listens_for(ImportRow, "before_update")
+def _bump_version(mapper, connection, row):
+    """Every ORM change of a row moves its version on (an UPDATE with no real change does not)."""
+    if object_session(row).is_modified(row, include_collections=False):
+        row.version = ImportRow.version + 1  # in SQL: right even after a set-based UPDATE the session missed

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from hostadmin.auth.access import get_for_host_or_404, is_admin, role_required
 from hostadmin.extensions import db
+from hostadmin.funds import versions
 from hostadmin.imports import queries, service, undo
 from hostadmin.imports.feedback import Feedback, attach, redirect_back
 from hostadmin.imports.forms import Filters
@@ -59,7 +60,7 @@ def row_page(row, panel, error=None, status=200):
 def panel_context(row, panel):
     """What a row's panel (add funds, link, unlink, note) needs to render."""
     if panel == "add_funds":
-        collectives = queries.accounts_of_kind(g.host, AccountKind.COLLECTIVE)
+        collectives = [c for c in queries.accounts_of_kind(g.host, AccountKind.COLLECTIVE) if c.archived_at is None]
         contributors = queries.accounts_of_kind(g.host, AccountKind.CONTRIBUTOR)
         return {"collectives": collectives, "contributors": contributors,
                 "default_collective_id": default_collective_id(row),
@@ -136,7 +137,8 @@ def review(row_id):
 def note(row_id):
     """Save the row's note."""
     note = clean_text(request.form.get("note"))
-    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, note), panel="note",
+    seen = versions.parse(request.form.get("version"))
+    return run(load_row(row_id), lambda row: service.set_note(g.host, current_user, row, note, seen), panel="note",
                done=lambda row: Feedback("Note saved." if note else "Note removed.", undo=True))
 
 

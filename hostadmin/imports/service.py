@@ -21,6 +21,7 @@ from hostadmin.ledger import service as ledger
 from hostadmin.ledger.models import (
     Account, AccountKind, Expense, ExpenseStatus, Host, LedgerTransaction, Order, OrderKind, OrderStatus,
 )
+from hostadmin.funds.versions import STALE
 from hostadmin.money import major_units
 from hostadmin.text import clean_line
 
@@ -70,14 +71,23 @@ def change_status(host, user, row, action):
     return row
 
 
-def set_note(host, user, row, note):
-    """Replace the row's note (blank removes it)."""
+def set_note(host, user, row, note, seen_version=None):
+    """Replace the row's note (blank removes it).
+
+    `seen_version` is the row's version on the page the note was typed on: if anyone changed the row since
+    (another admin's note, a link, an ignore), the save is refused and the row shown as it is now, so two
+    admins never silently overwrite each other's note. None (a caller that showed no version) checks nothing.
+    """
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise TriageError(f"A note can be at most {NOTE_MAX:,} characters (this one has {len(note):,}).")
     before = snapshot(row)
-    row.note = note or None
-    row.updated_at = utcnow()
+    expected = {"version": seen_version} if seen_version is not None else {}
+    try:
+        update_or_refuse(row, expected, {"note": note or None})
+    except TriageError:
+        raise TriageError(f"This row was {STALE}: it is shown as it is now, with its current note. "
+                          "Your text was not saved; it is still in the box: save again to replace the note.") from None
     audit.record(host, user, "import_row.note", row, before=before, after=snapshot(row))
     db.session.commit()
     return row
@@ -250,7 +260,7 @@ def _claim(row):
         update(ImportRow)
         .where(ImportRow.id == row.id, ImportRow.status.in_(OPEN), ImportRow.removed_at.is_(None),
                ImportRow.ledger_group_id.is_(None))
-        .values(status=LINKED, updated_at=utcnow())
+        .values(status=LINKED, updated_at=utcnow(), version=ImportRow.version + 1)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
@@ -274,7 +284,8 @@ def update_or_refuse(row, expected, values):
     conditions = [getattr(ImportRow, name) == value for name, value in expected.items()]
     result = db.session.execute(
         update(ImportRow).where(ImportRow.id == row.id, *conditions)
-        .values(**values, updated_at=utcnow()).execution_options(synchronize_session=False))
+        .values(**values, updated_at=utcnow(), version=ImportRow.version + 1)
+        .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(row)
@@ -322,7 +333,8 @@ def unlink(host, user, row, reason):
     result = db.session.execute(
         update(ImportRow).where(ImportRow.id == row.id, ImportRow.status == LINKED,
                                 ImportRow.ledger_group_id == group_id)
-        .values(status=PENDING, order_id=None, expense_id=None, ledger_group_id=None, updated_at=utcnow())
+        .values(status=PENDING, order_id=None, expense_id=None, ledger_group_id=None, updated_at=utcnow(),
+                version=ImportRow.version + 1)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()

@@ -4,6 +4,7 @@ from itertools import count
 from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hostadmin.clock import utcnow
@@ -71,11 +72,22 @@ def create_account(host, kind, name, email=None, slug=None):
             continue
         # The check above can be stale (another admin adding "Ada" at the same moment): the insert
         # takes the slug only if it is still free, so the loser moves on to "ada-2" instead of a 500.
-        account_id = db.session.scalar(insert(Account).values(**values, slug=candidate)
-                                       .on_conflict_do_nothing(index_elements=["host_id", "slug"])
-                                       .returning(Account.id))
+        try:
+            account_id = db.session.scalar(insert(Account).values(**values, slug=candidate)
+                                           .on_conflict_do_nothing(index_elements=["host_id", "slug"])
+                                           .returning(Account.id))
+        except IntegrityError:
+            # The collective-name index: someone created this name a moment ago. The transaction is spoilt;
+            # every caller rolls back on a ValidationError.
+            raise ValidationError(f"this host already has a collective named {values['name']!r}", "name") from None
         if account_id is not None:
             return db.session.get(Account, account_id)
+
+
+def _check_not_archived(collective):
+    if collective.archived_at is not None:
+        raise ValidationError(f"the collective {collective.name!r} is archived: unarchive it to record money "
+                              "for it", "collective")
 
 
 def collective_named(host, name):
@@ -92,6 +104,7 @@ def create_order(host, *, contributor, collective, amount, kind=OrderKind.CONTRI
     _check_same_host(host, contributor, collective)
     if collective.kind != AccountKind.COLLECTIVE.value:
         raise ValidationError("money can only be added to a collective", "collective")
+    _check_not_archived(collective)
     order = Order(host_id=host.id, kind=OrderKind(kind).value, status=OrderStatus.PENDING.value,
                   from_account_id=contributor.id, to_account_id=collective.id, amount=amount,
                   currency=currency or host.currency,
@@ -107,6 +120,7 @@ def create_expense(host, *, collective, payee, amount, description="", created_b
     """Create an APPROVED expense; pay it with ledger.service.record_expense_paid."""
     _check_amount(amount)
     _check_same_host(host, collective, payee)
+    _check_not_archived(collective)
     expense = Expense(host_id=host.id, collective_id=collective.id, payee_id=payee.id, amount=amount,
                       currency=currency or host.currency,
                       description=shorten(description or "", Expense.description.type.length),

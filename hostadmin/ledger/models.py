@@ -83,7 +83,13 @@ class Account(db.Model):
     """A collective, a contributor, a payee, or the host's own account."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("host_id", "slug"),)
+    __table_args__ = (
+        UniqueConstraint("host_id", "slug"),
+        # A collective's name is unique on its host in any case ("Ada" and "ADA" are one name). Other kinds
+        # may share names: records.party already finds a contributor or payee by name in any case.
+        Index("uq_accounts_collective_name", "host_id", text("lower(name)"), unique=True,
+              postgresql_where=text("kind = 'COLLECTIVE'"), sqlite_where=text("kind = 'COLLECTIVE'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
@@ -93,8 +99,14 @@ class Account(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An archived collective keeps its history and page but takes no new money (funds.collectives).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every ORM update, like orders.version: a rename based on a stale page is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     host = relationship("Host", back_populates="accounts", foreign_keys=[host_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self):
         return f"<Account {self.kind} {self.slug}>"
@@ -153,9 +165,13 @@ class Expense(db.Model):
     reject_reason: Mapped[str | None] = mapped_column(Text)
     # The Wise transfer that pays it (its webhooks name only the transfer), entered by the admin who paid it.
     wise_transfer_id: Mapped[str | None] = mapped_column(String(30))
+    # Bumped by every ORM update, like orders.version: approve/pay/reject based on a stale page is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     collective = relationship("Account", foreign_keys=[collective_id])
     payee = relationship("Account", foreign_keys=[payee_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class LedgerTransaction(db.Model):

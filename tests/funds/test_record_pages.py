@@ -296,3 +296,28 @@ def test_an_amount_with_a_huge_exponent_is_refused_by_its_field_not_a_server_err
         html = text(response)
         assert response.status_code == 400, path
         assert "is not an amount" in html[html.index('id="amount-error"'):][:200], path
+
+
+def test_an_expense_page_acted_on_after_someone_else_changed_it_says_so_and_shows_it_now(app, client, login_as):
+    from hostadmin.funds import expenses
+    from hostadmin.ledger.models import Expense
+
+    host = make_host(slug="river")
+    rowers = make_collective(host, "River Rowers")
+    admin = make_user(host)
+    db.session.commit()
+    expense = expenses.record_expense(host, admin, collective=rowers, payee_name="Boat shop", amount=2500,
+                                      description="Oars")
+    login_as(admin)
+    page = client.get(f"/h/river/expenses/{expense.id}").get_data(as_text=True)
+    assert page.count(f'name="version" value="{expense.version}"') == 2  # approve and reject
+    seen = expense.version
+    expenses.approve(host, admin, expense.id)  # another admin, meanwhile
+
+    response = client.post_with_csrf(f"/h/river/expenses/{expense.id}/reject", {"reason": "Too dear",
+                                                                                "version": str(seen)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "changed by someone else meanwhile" in html
+    assert "Mark paid" in html  # the expense as it is now: approved
+    db.session.expire_all()
+    assert db.session.get(Expense, expense.id).status == "APPROVED"

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from hostadmin.audit.models import AuditEntry
 from hostadmin.extensions import db
-from hostadmin.funds import service
+from hostadmin.funds import service, versions
 from hostadmin.funds.service import Stale
 from hostadmin.ledger import service as ledger
 from hostadmin.ledger.models import LedgerTransaction, Order
@@ -61,3 +61,30 @@ def test_an_edit_based_on_a_stale_version_is_refused_and_writes_nothing(world):
         service.revert_funds(host, user, [order.id], reason="Third admin", versions={order.id: seen})
     assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == written
     assert not db.session.scalar(select(func.count()).where(Order.amount == 8000))
+
+
+# --------------------------------------------------------------------------- expenses
+
+def test_an_expense_action_based_on_a_stale_page_is_refused_and_writes_nothing(world):
+    """Al opens a pending expense to reject it; Bea approves it meanwhile: Al's reject is refused, not applied
+    to an expense that is no longer what he saw."""
+    from hostadmin.funds import expenses
+    from hostadmin.ledger.models import Expense
+
+    host, user, rowers, _ = world
+    expense = expenses.record_expense(host, user, collective=rowers, payee_name="Boat shop", amount=2500,
+                                      description="Oars")
+    seen = expense.version
+    expenses.approve(host, user, expense.id, seen)
+    assert expense.version == seen + 1
+    written = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
+    with pytest.raises(versions.StaleVersion, match=f"expense #{expense.id} was changed by someone else meanwhile"):
+        expenses.reject(host, user, expense.id, reason="Too dear", seen_version=seen)
+    with pytest.raises(versions.StaleVersion):
+        expenses.mark_paid(host, user, expense.id, cleared_at=NOV_3, seen_version=seen)
+    db.session.expire_all()
+    current = db.session.get(Expense, expense.id)
+    assert (current.status, current.reject_reason, current.paid_at) == ("APPROVED", None, None)
+    assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == written
+    expenses.mark_paid(host, user, expense.id, cleared_at=NOV_3, seen_version=current.version)
+    assert db.session.get(Expense, expense.id).status == "PAID"

@@ -351,3 +351,22 @@ def test_mark_reviewed_without_javascript_is_a_form_that_redirects(client, login
     response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/review")
     assert response.status_code == 303 and db.session.get(ImportRow, row.id).needs_review is False
     assert "Marked reviewed." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-js"])
+def test_a_note_saved_on_a_stale_row_is_refused_with_the_current_note_and_the_draft_kept(
+        client, login_as, world, db, htmx):
+    row = world["rows"][0]
+    seen = row.version
+    service.set_note(world["river"], world["admin"], row, "Bea's note")
+    login_as(world["admin"])
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/note",
+                                     {"note": "Al's note", "version": str(seen)}, htmx=htmx)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 409
+    assert "changed by someone else meanwhile" in html
+    assert "Bea's note" in html  # the row as it is now
+    assert ">Al's note</textarea>" in html  # what Al typed is not lost
+    assert f'name="version" value="{seen + 1}"' in html
+    db.session.expire_all()
+    assert db.session.get(ImportRow, row.id).note == "Bea's note"

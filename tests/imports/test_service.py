@@ -298,3 +298,33 @@ def test_undo_skips_a_link_that_was_unlinked_since(world):
     service.add_funds(host, admin, linked, collective=rowers, contributor=make_contributor(host))
     service.unlink(host, admin, linked, "Wrong row")
     assert undo.last_undoable(host, admin).action == "import_row.hold"
+
+
+def test_a_note_typed_on_a_stale_row_is_refused_and_the_other_admins_note_kept(world, db):
+    """Two admins open the same row's note; the second save is refused, not a silent overwrite."""
+    host, rowers, account, imp, admin = world
+    row = make_import_row(imp)
+    seen = row.version
+    service.set_note(host, admin, row, "Bea: the donor called", seen)
+    assert row.version == seen + 1
+    with pytest.raises(TriageError, match="changed by someone else meanwhile.*still in the box"):
+        service.set_note(host, admin, row, "Al: duplicate wire", seen)
+    db.session.expire_all()
+    assert db.session.get(ImportRow, row.id).note == "Bea: the donor called"
+    service.set_note(host, admin, row, "Al: duplicate wire", row.version)  # a save based on what is shown now
+    assert row.note == "Al: duplicate wire"
+
+
+def test_every_triage_change_moves_a_rows_version(world, db):
+    host, rowers, account, imp, admin = world
+    row = make_import_row(imp)
+    db.session.commit()
+    versions_seen = [row.version]
+    for change in (lambda: service.change_status(host, admin, row, "ignore"),
+                   lambda: service.change_status(host, admin, row, "restore"),
+                   lambda: service.add_funds(host, admin, row, collective=rowers, contributor=make_contributor(host)),
+                   lambda: service.unlink(host, admin, row, "Wrong collective")):
+        change()
+        db.session.expire_all()
+        versions_seen.append(db.session.get(ImportRow, row.id).version)
+    assert versions_seen == sorted(set(versions_seen)), versions_seen  # strictly increasing

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import current_app
 from sqlalchemy import select
 
+from hostadmin.audit import service as audit
 from hostadmin.banking.crypto import decrypt_token, encrypt_token
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
@@ -64,11 +65,12 @@ def verification_of(connection):
                         connection.sandbox, connection.cleared_field)
 
 
-def configure(host, processor, *, material, api_key=None, sandbox=False, cleared_field=None):
-    """Create or replace the host's connection to `processor` (committed); returns it.
+def configure(host, processor, *, material, api_key=None, sandbox=False, cleared_field=None, user=None):
+    """Create or replace the host's connection to `processor` (committed, audited); returns it.
 
     `material`: Stripe's endpoint signing secret, Wise's public key (PEM text) or PayPal's webhook id.
     An empty `api_key` keeps the stored one; "-" removes it. The cleared field defaults to the first choice.
+    The audit entry says what changed, never the secret itself.
     """
     if processor not in PROCESSORS:
         raise ConfigError(f"unknown processor {processor!r}: use one of {', '.join(PROCESSORS)}", "processor")
@@ -88,6 +90,10 @@ def configure(host, processor, *, material, api_key=None, sandbox=False, cleared
     elif api_key:
         connection.api_key_encrypted = encrypt_token(_check_text(api_key, "api key", "api_key"))
     connection.sandbox, connection.cleared_field, connection.updated_at = bool(sandbox), cleared_field, utcnow()
+    db.session.flush()
+    audit.record(host, user, "processor.configure", connection, after={
+        "processor": processor, "sandbox": connection.sandbox, "cleared_field": cleared_field,
+        "api_key_set": connection.api_key_encrypted is not None})
     db.session.commit()
     return connection
 

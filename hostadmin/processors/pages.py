@@ -3,7 +3,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from hostadmin.auth.access import host_blueprint, is_admin
+from hostadmin.auth.access import host_blueprint, is_admin, role_required
 from hostadmin.extensions import db
 from hostadmin.funds.records import RecordError
 from hostadmin.params import parse_id
@@ -17,6 +17,43 @@ SHOWN = 100
 @bp.get("/")
 def index():
     """Connections, and the events that wait for something or were refused (newest first)."""
+    return _index()
+
+
+# What each processor's form asks for: the verification material's label and hint, and what it also takes.
+MATERIAL = {
+    "stripe": ("Webhook signing secret", "Stripe Dashboard → Developers → Webhooks → this endpoint → Signing secret "
+                                        "(whsec_…)."),
+    "wise": ("Wise webhook public key (PEM)", "Wise's public key for the environment, from Wise's webhook "
+                                               "documentation: -----BEGIN PUBLIC KEY----- …"),
+    "paypal": ("Webhook id", "PayPal Developer Dashboard → the app → Webhooks → the webhook's id."),
+}
+
+
+@bp.post("/configure")
+@role_required("ADMIN")
+def configure():
+    """Connect a processor or replace its secret: stored encrypted, never shown again."""
+    processor = request.form.get("processor", "")
+    if processor not in PROCESSORS:
+        flash("Choose Stripe, Wise or PayPal.", "error")
+        return redirect(url_for("processors.index")), 303
+    form = request.form
+    try:
+        connections.configure(g.host, processor, material=form.get("material", ""),
+                              api_key=form.get("api_key", "").strip() or ("-" if form.get("remove_api_key") else None),
+                              sandbox=bool(form.get("sandbox")), cleared_field=form.get("cleared_field") or None,
+                              user=current_user)
+    except connections.ConfigError as error:
+        db.session.rollback()
+        message = str(error)[:1].upper() + str(error)[1:] + "."
+        return _index(errors={processor: {error.field or "material": message}}, open_form=processor), 400
+    flash(f"{processor.capitalize()} is connected: its webhooks are checked with what you saved "
+          f"(stored encrypted; it is not shown again).", "success")
+    return redirect(url_for("processors.index")), 303
+
+
+def _index(errors=None, open_form=None):
     connected = {p: connections.connection_of(g.host, p) for p in PROCESSORS}
     attention = db.session.scalars(select(ProcessorEvent).where(
         ProcessorEvent.host_id == g.host.id,
@@ -29,7 +66,8 @@ def index():
         .order_by(ProcessorPayment.id.desc()).limit(20)).all()
     return render_template("processors/index.html", payouts=payouts, connected=connected, choices=connections.CLEARED_FIELDS,
                            urls={p: connections.webhook_url(g.host, p) for p in PROCESSORS},
-                           attention=attention, recent=recent, is_admin=is_admin())
+                           attention=attention, recent=recent, is_admin=is_admin(), material=MATERIAL,
+                           errors=errors or {}, open_form=open_form)
 
 
 @bp.post("/wise-transfer")

@@ -74,6 +74,13 @@ class Config:
     SYNC_LOCK_TTL_SECONDS = int(_env("SYNC_LOCK_TTL_SECONDS", "60"))
     PLAID_TIMEOUT = (5, 60)  # plaid-python has no default timeout
 
+    # PayPal's signing certificates: where PAYPAL-CERT-URL may point (comma-separated domains and schemes) and
+    # the roots its chain must lead to (a PEM file; unset: certifi's). `make run` adds 127.0.0.1, http and a demo
+    # root for `processors simulate paypal`; production refuses anything but https (ProductionConfig.validate).
+    PAYPAL_CERT_DOMAINS = tuple(d.strip() for d in _env("PAYPAL_CERT_DOMAINS", "paypal.com").split(",") if d.strip())
+    PAYPAL_CERT_SCHEMES = tuple(s.strip() for s in _env("PAYPAL_CERT_SCHEMES", "https").split(",") if s.strip())
+    PAYPAL_TRUST_ROOTS = _env("PAYPAL_TRUST_ROOTS")
+
     # Flask-Limiter (hostadmin.extensions.limiter) keeps its counts in REDIS_URL's Redis (create_app),
     # in this process's memory while Redis is down. A moving window, so a burst cannot use two windows.
     RATELIMIT_STRATEGY = "moving-window"
@@ -143,6 +150,9 @@ class ProductionConfig(Config):
             raise RuntimeError("HOSTADMIN_ENV=production but DATABASE_URL is SQLite (use PostgreSQL)")
         if _env("PLAID_ENV", "local") == "local":
             raise RuntimeError("HOSTADMIN_ENV=production but PLAID_ENV is 'local' (use sandbox or production)")
+        if _env("PAYPAL_CERT_SCHEMES", "https") != "https":
+            # A certificate fetched over http could be swapped on the way: the signature check would mean nothing.
+            raise RuntimeError("HOSTADMIN_ENV=production but PAYPAL_CERT_SCHEMES is not https")
 
 
 def config_from_environment():

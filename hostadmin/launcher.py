@@ -62,6 +62,12 @@ def main():
         if seeded:
             # Test credentials, so `processors simulate stripe|wise …` works against this app.
             run_step(flask + ["processors", "demo-credentials", "--host", "demo"], env, "processor test credentials")
+        paypal_roots = instance / "paypal-demo-roots.pem"
+        if paypal_roots.exists():
+            # `processors simulate paypal` serves its demo certificate on loopback (processors/simulate_paypal.py).
+            env.setdefault("PAYPAL_TRUST_ROOTS", str(paypal_roots))
+            env.setdefault("PAYPAL_CERT_DOMAINS", "paypal.com,127.0.0.1")
+            env.setdefault("PAYPAL_CERT_SCHEMES", "https,http")
         children.append(Child("web server", flask + ["run", "--host", "127.0.0.1", "--port", str(port),
                                                      "--no-reload", "--no-debugger", "--with-threads"], env))
         wait_for(f"http://127.0.0.1:{port}/healthz", "web server")

@@ -49,6 +49,7 @@ def test_production_starts_with_every_secret_set():
     ({"PLAID_SECRET": None}, "PLAID_SECRET is not set"),
     ({"PLAID_ENV": "local"}, "PLAID_ENV is 'local'"),
     ({"DATABASE_URL": "sqlite:////tmp/hostadmin.sqlite3"}, "DATABASE_URL is SQLite (use PostgreSQL)"),
+    ({"PAYPAL_CERT_SCHEMES": "https,http"}, "PAYPAL_CERT_SCHEMES is not https"),  # the `make run` demo setting
 ])
 def test_production_refuses_missing_or_default_secrets(overrides, message):
     result = start(production_env(**overrides))

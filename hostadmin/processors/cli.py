@@ -71,21 +71,26 @@ def configure_paypal(host_slug, webhook_id, sandbox, cleared_field):
 @processors_cli.command("demo-credentials")
 @click.option("--host", "host_slug", required=True, help="The host's slug.")
 def demo_credentials_command(host_slug):
-    """Connect Stripe and Wise to a demo host with fresh test credentials (for `processors simulate`)."""
-    from hostadmin.processors import simulate
-    path = simulate.demo_credentials(host_of(host_slug))
-    click.echo(f"stripe and wise connected to host {host_slug} with test credentials (Wise demo key: {path})")
+    """Connect Stripe, Wise and PayPal to a demo host with fresh test credentials (for `processors simulate`)."""
+    from hostadmin.processors import simulate, simulate_paypal
+    host = host_of(host_slug)
+    path = simulate.demo_credentials(host)
+    paypal = simulate_paypal.demo_credentials(host)
+    click.echo(f"stripe, wise and paypal connected to host {host_slug} with test credentials "
+               f"(Wise demo key: {path}; PayPal demo roots: {paypal['roots']})")
 
 
 @processors_cli.command("simulate")
-@click.argument("processor", type=click.Choice(["stripe", "wise"]))
+@click.argument("processor", type=click.Choice(["stripe", "wise", "paypal"]))
 @click.argument("event")
 @click.option("--host", "host_slug", required=True, help="The host's slug.")
-@click.option("--amount", default="10.00", show_default=True, help="Stripe: the charge, in the host currency.")
-@click.option("--collective", default=None, help="Stripe: the collective's slug (metadata.collective).")
+@click.option("--amount", default="10.00", show_default=True,
+              help="Stripe, PayPal: the charge, capture or refund, in the host currency.")
+@click.option("--collective", default=None,
+              help="Stripe, PayPal: the collective's slug (metadata.collective, custom_id).")
 @click.option("--expense", "expense_id", type=click.IntRange(1, 2**62), default=None,
-              help="Wise: the expense whose Wise transfer changes state.")
-@click.option("--ref", default=None, help="Stripe: the charge a refund refunds (ch_…).")
+              help="Wise: the expense whose Wise transfer changes state; PayPal: the expense a payout item pays.")
+@click.option("--ref", default=None, help="Stripe: the charge a refund refunds (ch_…); PayPal: the capture (CAP-…).")
 def simulate_command(processor, event, host_slug, amount, collective, expense_id, ref):
     """Sign EVENT as the processor would and post it to the running app (PUBLIC_BASE_URL)."""
     from hostadmin.funds.cli import parse_amount
@@ -94,6 +99,8 @@ def simulate_command(processor, event, host_slug, amount, collective, expense_id
 
     host = host_of(host_slug)
     try:
+        if processor == "paypal":
+            return _simulate_paypal(host, event, amount, collective, expense_id, ref)
         if processor == "stripe":
             minor = parse_amount(amount, host.currency, "--amount")
             if minor <= 0:
@@ -114,6 +121,30 @@ def simulate_command(processor, event, host_slug, amount, collective, expense_id
         raise SystemExit(1)
     if processor == "stripe":
         click.echo(f"charge {json.loads(body)['data']['object']['id']}")
+
+
+def _simulate_paypal(host, event, amount, collective, expense_id, ref):
+    """PayPal signs with a certificate the app fetches: serve the demo one while the event is posted."""
+    from hostadmin.funds.cli import parse_amount
+    from hostadmin.processors import simulate, simulate_paypal
+
+    minor = parse_amount(amount, host.currency, "--amount")
+    if minor <= 0:
+        refuse("--amount must be more than zero")
+    try:
+        simulate_paypal.connected(host)
+        with simulate_paypal.serving_certificate() as cert_url:
+            body, headers = simulate_paypal.request(host, event, amount=minor, collective=collective,
+                                                    capture_id=ref, expense_id=expense_id, cert_url=cert_url)
+            status, answer, _ = simulate.post("paypal", host, body, headers)
+    except (simulate_paypal.SimulateError, simulate.SimulateError) as error:
+        refuse(error)
+    click.echo(f"paypal {event}: HTTP {status} {answer.strip()}")
+    if status >= 300:
+        raise SystemExit(1)
+    resource = json.loads(body)["resource"]
+    if "id" in resource and event == "PAYMENT.CAPTURE.COMPLETED":
+        click.echo(f"capture {resource['id']}")
 
 
 @processors_cli.command("backfill-cleared-at")

@@ -105,16 +105,20 @@ def find_header(rows):
     return (0, 1) if rows else (None, 0)
 
 
+MAX_HEADER_LINES = 4  # banks split a header over two or three lines; more is a preamble, not a header
+
+
 def header_names(rows, header_index, width):
-    """The column names: the header's cells (two header lines joined when the line above fits too),
-    `#N` for a column without a name, unique."""
+    """The column names: the header's cells, joined with the lines just above it that continue it (up to
+    MAX_HEADER_LINES in all), `#N` for a column without a name, unique."""
     if header_index is None:
         return [f"#{n}" for n in range(1, width + 1)]
     cells = list(rows[header_index][1])
-    above = header_index - 1
-    if above >= 0 and rows[above][0] == rows[header_index][0] - 1 and len(rows[above][1]) == len(cells) \
-            and _textual(rows[above][1]):
-        cells = [f"{top} {bottom}".strip() for top, bottom in zip(rows[above][1], cells)]
+    top = header_index
+    while header_index - top < MAX_HEADER_LINES - 1 and _continues_header(rows, top - 1, top, len(cells)):
+        top -= 1
+    for above in range(header_index - 1, top - 1, -1):
+        cells = [f"{upper} {lower}".strip() for upper, lower in zip(rows[above][1], cells)]
     cells += [""] * (width - len(cells))
     names, used = [], set()
     for number, cell in enumerate(cells, start=1):
@@ -124,3 +128,15 @@ def header_names(rows, header_index, width):
         used.add(name)
         names.append(name)
     return names
+
+
+def _continues_header(rows, above, below, width):
+    """True when line `above` is the part of a split header just over line `below`: the line right before it
+    in the file, as wide, text only, and not a preamble's "key;value" pair padded to the header's width."""
+    if above < 0 or rows[above][0] != rows[below][0] - 1:
+        return False
+    cells = rows[above][1]
+    if len(cells) != width or not _textual(cells):
+        return False
+    filled = [number for number, cell in enumerate(cells) if cell]
+    return not (width > 3 and filled == [0, 1])

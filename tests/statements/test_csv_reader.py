@@ -206,3 +206,29 @@ def test_hostile_cells_are_invalid_lines_not_crashes():
 
     assert [line.amount for line in result.lines] == [500, 100]
     assert [item["line"] for item in result.invalid] == [3, 4]
+
+
+def test_a_header_split_over_three_lines_is_joined():
+    text = ("Booking,Value,Transaction,Amount\ndate,date,details,in\n(local),(local),,EUR\n"
+            "2026-11-01,2026-11-02,Gift,5.00\n")
+    result = read(text)
+
+    assert result.columns == ["Booking date (local)", "Value date (local)", "Transaction details", "Amount in EUR"]
+    assert result.mapping["date"] == "Booking date (local)"
+    assert summary(result) == [(4, date(2026, 11, 1), 500, "EUR", "Gift")]
+
+
+def test_a_preamble_padded_to_the_headers_width_is_not_joined_to_it():
+    text = ("Account holder,Ada Lovelace,,\nIBAN,NL91 ABNA 0417 1643 00,,\n"
+            "Booking date,Value date,Details,Amount\n2026-11-01,2026-11-02,Gift,5.00\n")
+    result = read(text)
+
+    assert result.columns == ["Booking date", "Value date", "Details", "Amount"]
+    assert summary(result) == [(4, date(2026, 11, 1), 500, "EUR", "Gift")]
+
+
+def test_no_more_than_four_lines_make_a_header():
+    lines = [",".join(f"w{n}{c}" for c in "abcd") for n in range(6)]
+    result = read("\n".join(lines) + "\n2026-11-01,x,y,5.00\n")
+
+    assert result.columns[0] == "w2a w3a w4a w5a"

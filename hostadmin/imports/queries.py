@@ -8,7 +8,9 @@ from hostadmin.banking.models import BankAccount, PlaidItem
 from hostadmin.extensions import db
 from hostadmin.imports.forms import ROW_STATUSES, Filters
 from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RowStatus, TransactionsImport
+from hostadmin.imports.payouts import label as payout_label
 from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.processors.models import ProcessorPayment
 from hostadmin.params import MAX_INT, parse_id, parse_int
 
 PAGE_SIZE = 50
@@ -247,7 +249,13 @@ def names_for(rows):
     statements = {imp.id: (imp.csv_mapping or {}).get("account") or imp.name for imp in db.session.scalars(
         select(TransactionsImport).where(TransactionsImport.id.in_(statement_ids),
                                          TransactionsImport.source == "CSV"))} if statement_ids else {}
-    return {"account_labels": labels, "collective_names": collectives, "statement_accounts": statements}
+    # Rows linked to a processor payout (a transfer, no ledger group): the payout's name.
+    payout_row_ids = [row.id for row in rows if row.status == RowStatus.LINKED.value and not row.ledger_group_id]
+    payouts = {p.import_row_id: payout_label(p) for p in db.session.scalars(
+        select(ProcessorPayment).where(ProcessorPayment.kind == "PAYOUT",
+                                       ProcessorPayment.import_row_id.in_(payout_row_ids)))} if payout_row_ids else {}
+    return {"account_labels": labels, "collective_names": collectives, "statement_accounts": statements,
+            "payout_names": payouts}
 
 
 def row_is_open(row):

@@ -142,12 +142,20 @@ def _apply_one(host, processor, item):
         return apply.expense_paid(host, processor, item)
     if isinstance(item, domain.PayoutPaid):
         return apply.payout_paid(host, processor, item)
+    if isinstance(item, domain.DisputeOpened):
+        return apply.dispute_opened(host, processor, item)
+    if isinstance(item, domain.DisputeClosed):
+        return apply.dispute_closed(host, processor, item)
+    if isinstance(item, domain.CardSpent):
+        return apply.card_spent(host, processor, item)
     return f"recorded only: {item.note}"
 
 
 def _refs(items):
-    return [item.ref for item in items
+    """What events waiting on these items wait for: a charge, a transfer, or a dispute (its close)."""
+    refs = [item.ref for item in items
             if isinstance(item, (domain.ContributionPaid, domain.ExpensePaid)) and item.ref]
+    return refs + [item.dispute_id for item in items if isinstance(item, domain.DisputeOpened)]
 
 
 def set_wise_transfer(host, user, expense_id, transfer_id):

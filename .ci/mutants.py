@@ -207,7 +207,11 @@ def run_module(module, tests):
     runner = " ".join([sys.executable, ".ci/mutants.py", "--pytest", *tests])
     print(f"\n== {module}: {' '.join(tests)}", flush=True)
     started = time.monotonic()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # The migrated SQLite database is made by the clean run and copied by every mutant's run (migrations
+    # import none of the mutated modules), which saves each mutant the seconds of running the migrations.
+    template = WORK / "template.sqlite3"
+    template.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOSTADMIN_TEST_SQLITE_TEMPLATE": str(template)}
     # A mutant times out at 10x the clean run; -m/-b only decide when a killed one is flagged "suspicious".
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
                     "--tests-dir", "tests", "--runner", runner, "-m", "3", "-b", "20", "--simple-output", "--no-progress"],

@@ -2,14 +2,19 @@
 
 PAYPAL_CERT_DOMAINS (paypal.com) and PAYPAL_CERT_SCHEMES (https) say where a PAYPAL-CERT-URL may point;
 PAYPAL_TRUST_ROOTS (a PEM file; default: certifi's roots) is what the chain must lead to. The chain is
-validated by cryptography's X.509 verifier on the app clock; a good certificate is kept for a day per URL.
+validated by cryptography's X.509 verifier on the app clock; a good certificate is kept for a day per URL,
+in the process and in Redis (shared by every web process, so one fetch serves them all). What Redis holds is
+validated again before it is used: a certificate planted there is refused like one fetched from a bad URL.
 """
+import hashlib
+import logging
 import threading
 import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import certifi
+import redis
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
@@ -18,6 +23,8 @@ from flask import current_app
 
 from hostadmin.processors.verification import VerificationError
 
+log = logging.getLogger("hostadmin.processors")
+REDIS_KEY = "paypal-cert:{digest}"
 DEFAULT_DOMAINS = ("paypal.com",)
 MAX_CERT_BYTES = 64 * 1024
 CACHE_FOR = timedelta(hours=24)
@@ -57,10 +64,40 @@ def certificate(url, now):
         cached = _Cache.certs.get(url)
     if cached and now - cached[1] < CACHE_FOR and cached[0].not_valid_after_utc > now:
         return cached[0]
-    leaf = _validate(_fetch(url), now)
+    shared = _shared_get(url)
+    leaf = None
+    if shared is not None:
+        try:
+            leaf = _validate(_parse(shared), now)
+        except VerificationError:
+            leaf = None  # expired since, or not PayPal's: fetch it again
+    if leaf is None:
+        data = _fetch(url)
+        leaf = _validate(_parse(data), now)
+        _shared_put(url, data)
     with _Cache.lock:
         _Cache.certs[url] = (leaf, now)
     return leaf
+
+
+def _key(url):
+    return REDIS_KEY.format(digest=hashlib.sha256(url.encode()).hexdigest())
+
+
+def _shared_get(url):
+    from hostadmin.extensions import queues
+    try:
+        return queues.connection.get(_key(url))
+    except redis.RedisError:
+        return None
+
+
+def _shared_put(url, data):
+    from hostadmin.extensions import queues
+    try:
+        queues.connection.set(_key(url), data, ex=int(CACHE_FOR.total_seconds()))
+    except redis.RedisError:
+        log.warning("paypal certificate cache: Redis unavailable, kept %s in this process only", url)
 
 
 def forget():
@@ -78,13 +115,16 @@ def _fetch(url):
             data = response.read(MAX_CERT_BYTES + 1)
     except OSError:
         raise VerificationError("certificate could not be fetched") from None
+    return data
+
+
+def _parse(data):
     if len(data) > MAX_CERT_BYTES:
         raise VerificationError("certificate too large")
     try:
-        certs = x509.load_pem_x509_certificates(data)
+        return x509.load_pem_x509_certificates(data)
     except ValueError:
         raise VerificationError("certificate is not PEM") from None
-    return certs
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

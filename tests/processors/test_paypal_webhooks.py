@@ -73,6 +73,32 @@ def test_the_certificate_is_fetched_once_and_cached(kit, river):
     assert kit.server.hits == ["/v1/notifications/certs/CERT-1"]
 
 
+def test_the_certificate_is_shared_through_redis_with_every_other_process(kit, river):
+    kit.send("PAYMENT.CAPTURE.COMPLETED", capture("CAP-1"))
+    paypal_certs.forget()  # another web process: its own memory is empty, Redis is shared
+    assert kit.send("PAYMENT.CAPTURE.COMPLETED", capture("CAP-2")).status_code == 200
+    assert kit.server.hits == ["/v1/notifications/certs/CERT-1"]
+
+
+def test_a_certificate_planted_in_redis_is_validated_like_a_fetched_one(kit, river, redis_conn):
+    stranger_key, stranger_root = make_root("someone else")
+    _, planted = make_leaf(stranger_key, stranger_root)
+    redis_conn.set(paypal_certs._key(kit.cert_url), pem(planted))
+    assert kit.send("PAYMENT.CAPTURE.COMPLETED", capture()).status_code == 200
+    assert kit.server.hits == ["/v1/notifications/certs/CERT-1"]  # refused from Redis, fetched from PayPal
+    assert redis_conn.get(paypal_certs._key(kit.cert_url)) == kit.server.files["/v1/notifications/certs/CERT-1"]
+
+
+def test_with_redis_down_the_certificate_is_fetched_and_kept_in_the_process(kit, river, monkeypatch):
+    from hostadmin.extensions import queues
+    from tests.webhooks.test_keys import dead_redis
+    monkeypatch.setattr(queues, "_connection", dead_redis())
+    monkeypatch.setattr("hostadmin.webhooks.flood._Local.minute", None)
+    assert kit.send("PAYMENT.CAPTURE.COMPLETED", capture("CAP-1")).status_code == 200
+    assert kit.send("PAYMENT.CAPTURE.COMPLETED", capture("CAP-2")).status_code == 200
+    assert kit.server.hits == ["/v1/notifications/certs/CERT-1"]
+
+
 def test_refunds_reverse_what_each_one_gave_back(kit, river):
     kit.send("PAYMENT.CAPTURE.COMPLETED", capture(fee="0.00"))
     kit.send("PAYMENT.CAPTURE.REFUNDED", refund(value="20.00"))

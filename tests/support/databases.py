@@ -69,7 +69,15 @@ class TestDatabases:
             migrate(self.base_url, self.redis_url)
         else:
             self.template = self.workdir / "template.sqlite3"
+            # `make mutants` starts pytest once per mutant: it names a template to migrate once and reuse.
+            shared = os.environ.get("HOSTADMIN_TEST_SQLITE_TEMPLATE")
+            if shared and Path(shared).exists():
+                shutil.copyfile(shared, self.template)
+                return
             migrate(f"sqlite:///{self.template}", self.redis_url)
+            if shared:
+                shutil.copyfile(self.template, f"{shared}.{os.getpid()}")
+                os.replace(f"{shared}.{os.getpid()}", shared)
 
     def fresh(self, tmp_path):
         """A URL of a clean, migrated database for one test."""

@@ -147,12 +147,13 @@ def _partial_reversal(host, payment, order, part, reason):
                         description=f"Partial refund: {order.description}", order=order, reason=reason)
 
 
-def _fee_group(host, order, collective, fee, cleared_at):
+def _fee_group(host, order, collective, fee, cleared_at, what="Processor fee"):
+    """The collective pays `fee` to the processor account (a negative fee: the processor gives it back)."""
     processor_account = ledger.processor_account_of(host)
     rows = ledger.record_group(host, [
         ledger.Entry(processor_account, collective, fee, LedgerKind.PROCESSOR_FEE),
         ledger.Entry(collective, processor_account, -fee, LedgerKind.PROCESSOR_FEE),
-    ], currency=order.currency, cleared_at=cleared_at, description=f"Processor fee: {order.description}",
+    ], currency=order.currency, cleared_at=cleared_at, description=f"{what}: {order.description}",
         order=order)
     return rows[0].group_id
 
@@ -284,12 +285,15 @@ def dispute_opened(host, processor, opened):
     ], currency=opened.currency, cleared_at=cleared_at, description=f"Disputed, held by "
                                                                     f"{IMPORT_NAMES[processor]}: {order.description}",
         order=order)
-    db.session.add(ProcessorPayment(host_id=host.id, processor=processor, ref=opened.dispute_id, kind="DISPUTE",
-                                    amount=opened.amount, currency=opened.currency, order_id=order.id,
-                                    group_id=rows[0].group_id, raw_timestamps=opened.raw_timestamps,
-                                    cleared_field="dispute_created", cleared_at=cleared_at))
+    dispute = ProcessorPayment(host_id=host.id, processor=processor, ref=opened.dispute_id, kind="DISPUTE",
+                               amount=opened.amount, currency=opened.currency, order_id=order.id,
+                               group_id=rows[0].group_id, raw_timestamps=opened.raw_timestamps,
+                               cleared_field="dispute_created", cleared_at=cleared_at, fee=opened.fee)
+    if opened.fee:
+        dispute.fee_group_id = _fee_group(host, order, collective, opened.fee, cleared_at, "Dispute fee")
+    db.session.add(dispute)
     db.session.flush()  # the unique (host, processor, ref) refuses a second hold of one dispute here
-    return "dispute opened: the disputed amount is held"
+    return "dispute opened: the disputed amount is held" + (" and its fee recorded" if opened.fee else "")
 
 
 def dispute_closed(host, processor, closed):
@@ -303,15 +307,25 @@ def dispute_closed(host, processor, closed):
         .execution_options(synchronize_session=False)).rowcount
     if not moved:
         return "dispute already closed"
+    closed_at = _when(host, closed.closed_at)
     ledger.reverse_group(host, dispute.group_id, reason=f"Dispute {closed.dispute_id} {closed.outcome}",
-                         cleared_at=_when(host, closed.closed_at))
+                         cleared_at=closed_at)
+    fee_note = ""
+    if closed.fee_total is not None and closed.fee_total != (dispute.fee or 0):
+        change = closed.fee_total - (dispute.fee or 0)
+        order = db.session.get(Order, dispute.order_id)
+        _fee_group(host, order, order.to_account, change, closed_at,
+                   "Dispute fee" if change > 0 else "Dispute fee returned")
+        db.session.execute(update(ProcessorPayment).where(ProcessorPayment.id == dispute.id)
+                           .values(fee=closed.fee_total).execution_options(synchronize_session=False))
+        fee_note = "; its fee recorded" if change > 0 else "; its fee returned"
     if closed.outcome == "won":
-        return "dispute won: the held amount is released to the collective"
+        return "dispute won: the held amount is released to the collective" + fee_note
     from hostadmin.processors.events import Refunded
 
     refunded(host, processor, Refunded(closed.ref, None, dispute.currency, closed.raw_timestamps,
                                        refund_id=closed.dispute_id, amount=dispute.amount))
-    return "dispute lost: the disputed amount is refunded to the cardholder"
+    return "dispute lost: the disputed amount is refunded to the cardholder" + fee_note
 
 
 def card_spent(host, processor, spent):

@@ -81,6 +81,8 @@ class DisputeOpened:
     currency: str
     opened_at: datetime
     raw_timestamps: dict
+    fee: int | None = None  # the dispute fee the processor took, when the event says
+
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class DisputeClosed:
     outcome: str
     closed_at: datetime
     raw_timestamps: dict
+    fee_total: int | None = None  # the dispute fee kept in the end (a won dispute may return it)
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,26 @@ def _dispute_opened(obj, now):
     if amount == 0:
         raise InvalidBody("a dispute of zero")
     return DisputeOpened(_charge_of(obj), _id(obj), amount, currency,
-                         timestamps.from_epoch(obj.get("created"), now, "created"), {"created": obj.get("created")})
+                         timestamps.from_epoch(obj.get("created"), now, "created"), {"created": obj.get("created")},
+                         fee=_dispute_fee(obj))
+
+
+def _dispute_fee(obj):
+    """The dispute fee Stripe kept: the sum of its balance transactions' fees (a reinstatement's is negative).
+
+    None when the event carries the balance transactions as ids only (the fee is then not recorded).
+    """
+    transactions = obj.get("balance_transactions")
+    if not isinstance(transactions, list) or not transactions or \
+            not all(isinstance(t, dict) and isinstance(t.get("fee"), int) for t in transactions):
+        return None
+    total = 0
+    for transaction in transactions:
+        currency, fee = currency_of(transaction), transaction["fee"]
+        if isinstance(fee, bool):
+            raise InvalidBody("fee must be a whole number")
+        total += amount_of(abs(fee), currency, "fee") * (1 if fee >= 0 else -1)
+    return total
 
 
 def _dispute_closed(event, obj, now):
@@ -201,7 +220,7 @@ def _dispute_closed(event, obj, now):
     # The dispute object has no closing time; the event's own `created` is when Stripe closed it.
     return DisputeClosed(_charge_of(obj), _id(obj), status,
                          timestamps.from_epoch(event.get("created"), now, "event created"),
-                         {"created": obj.get("created"), "closed": event.get("created")})
+                         {"created": obj.get("created"), "closed": event.get("created")}, fee_total=_dispute_fee(obj))
 
 
 def _card_spent(obj, now):

@@ -154,3 +154,40 @@ def test_card_refunds_are_recorded_only_and_malformed_purchases_refused(stripe_h
     stripe_sender.send("issuing_transaction.created", card_purchase(stripe_sender, **fields))
     work()
     assert events()[-1].status == status and db.session.scalar(select(Expense)) is None
+
+
+def with_fees(obj, *fees):
+    return {**obj, "balance_transactions": [
+        {"id": f"txn_dp_{i}", "object": "balance_transaction", "amount": -obj["amount"] if i == 0 else obj["amount"],
+         "fee": fee, "currency": "usd"} for i, fee in enumerate(fees)]}
+
+
+def test_the_dispute_fee_is_charged_to_the_collective_and_returned_if_stripe_returns_it(stripe_host, stripe_sender):
+    paid_charge(stripe_host, stripe_sender)
+    stripe_sender.send("charge.dispute.created", with_fees(dispute(stripe_sender, amount=5000), 1500))
+    work()
+    assert events()[-1].error == "dispute opened: the disputed amount is held and its fee recorded"
+    assert balance_of(stripe_host, rowers(stripe_host)) == -1500 and held(stripe_host) == 6500
+    stripe_sender.send("charge.dispute.closed", with_fees(dispute(stripe_sender, amount=5000, status="won"),
+                                                          1500, -1500))
+    work()
+    assert events()[-1].error == "dispute won: the held amount is released to the collective; its fee returned"
+    assert balance_of(stripe_host, rowers(stripe_host)) == 5000 and held(stripe_host) == 0
+
+
+@pytest.mark.parametrize("outcome,left", [("won", 5000 - 1500), ("lost", -1500)])
+def test_a_dispute_fee_stripe_keeps_stays_charged(stripe_host, stripe_sender, outcome, left):
+    paid_charge(stripe_host, stripe_sender)
+    stripe_sender.send("charge.dispute.created", with_fees(dispute(stripe_sender), 1500))
+    stripe_sender.send("charge.dispute.closed", with_fees(dispute(stripe_sender, status=outcome), 1500, 0))
+    work()
+    assert balance_of(stripe_host, rowers(stripe_host)) == left and held(stripe_host) == 1500
+
+
+def test_a_fee_first_learnt_when_the_dispute_closes_is_recorded_then(stripe_host, stripe_sender):
+    paid_charge(stripe_host, stripe_sender)
+    stripe_sender.send("charge.dispute.created", {**dispute(stripe_sender), "balance_transactions": ["txn_x"]})
+    stripe_sender.send("charge.dispute.closed", with_fees(dispute(stripe_sender, status="lost"), 1500))
+    work()
+    assert events()[-1].error.endswith("; its fee recorded")
+    assert balance_of(stripe_host, rowers(stripe_host)) == -1500 and held(stripe_host) == 1500

@@ -93,7 +93,8 @@ def demo_credentials_command(host_slug):
               help="Stripe, PayPal: the collective's slug (metadata.collective, custom_id).")
 @click.option("--expense", "expense_id", type=click.IntRange(1, 2**62), default=None,
               help="Wise: the expense whose Wise transfer changes state; PayPal: the expense a payout item pays.")
-@click.option("--ref", default=None, help="Stripe: the charge a refund refunds (ch_…); PayPal: the capture (CAP-…).")
+@click.option("--ref", default=None, help="Stripe: the charge a refund or dispute is about (ch_…); "
+                                          "PayPal: the capture (CAP-…).")
 def simulate_command(processor, event, host_slug, amount, collective, expense_id, ref):
     """Sign EVENT as the processor would and post it to the running app (PUBLIC_BASE_URL)."""
     from hostadmin.funds.cli import parse_amount
@@ -123,7 +124,8 @@ def simulate_command(processor, event, host_slug, amount, collective, expense_id
     if status >= 300:
         raise SystemExit(1)
     if processor == "stripe":
-        click.echo(f"charge {json.loads(body)['data']['object']['id']}")
+        sent = json.loads(body)["data"]["object"]
+        click.echo(f"{sent['object']} {sent['id']}")
 
 
 def _simulate_paypal(host, event, amount, collective, expense_id, ref):

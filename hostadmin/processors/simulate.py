@@ -20,7 +20,10 @@ from stripe import WebhookSignature
 from hostadmin.clock import utcnow
 from hostadmin.processors import connections
 
-STRIPE_EVENTS = ("charge.succeeded", "charge.refunded")
+STRIPE_EVENTS = ("charge.succeeded", "charge.refunded", "charge.dispute.created", "charge.dispute.closed",
+                 "payout.paid", "issuing_transaction.created")
+# Events about an earlier charge: --ref names it.
+STRIPE_NEEDS_CHARGE = ("charge.refunded", "charge.dispute.created", "charge.dispute.closed")
 WISE_STATES = ("outgoing_payment_sent", "funds_refunded", "processing", "cancelled", "bounced_back")
 
 
@@ -55,21 +58,43 @@ def stripe_request(host, event, *, amount, collective, ref):
         raise SimulateError(f"Stripe is not connected to host {host.slug}: run processors configure stripe first")
     if event not in STRIPE_EVENTS:
         raise SimulateError(f"Stripe events that can be simulated: {', '.join(STRIPE_EVENTS)}")
-    if event == "charge.refunded" and not ref:
-        raise SimulateError("a refund needs the charge it refunds: --ref ch_…")
+    if event in STRIPE_NEEDS_CHARGE and not ref:
+        what = "a refund needs the charge it refunds" if event == "charge.refunded" else \
+            "a dispute needs the charge it disputes"
+        raise SimulateError(f"{what}: --ref ch_…")
     now = int(utcnow().timestamp())
-    charge = {"id": ref or f"ch_sim_{secrets.token_hex(8)}", "object": "charge", "amount": amount,
-              "amount_refunded": amount if event == "charge.refunded" else 0, "currency": host.currency.lower(),
-              "created": now, "description": "Simulated Stripe payment", "billing_details": {"name": "Demo donor"},
-              "metadata": {"collective": collective} if collective else {},
-              "balance_transaction": {"id": f"txn_sim_{secrets.token_hex(8)}", "object": "balance_transaction",
-                                      "fee": amount * 29 // 1000 + 30, "currency": host.currency.lower(),
-                                      "available_on": now + 2 * 86400}}
+    currency = host.currency.lower()
+    if event.startswith("charge.dispute."):
+        # One dispute per charge in the demo, so the close finds what the creation held; a demo dispute is won.
+        obj = {"id": f"dp_{ref}"[:255], "object": "dispute", "charge": ref, "amount": amount, "currency": currency,
+               "status": "won" if event == "charge.dispute.closed" else "needs_response", "reason": "fraudulent",
+               "created": now}
+    elif event == "payout.paid":
+        obj = {"id": ref or f"po_sim_{secrets.token_hex(8)}", "object": "payout", "amount": amount,
+               "currency": currency, "arrival_date": now, "created": now}
+    elif event == "issuing_transaction.created":
+        obj = {"id": ref or f"ipi_sim_{secrets.token_hex(8)}", "object": "issuing.transaction", "type": "capture",
+               "amount": -amount, "currency": currency, "created": now,
+               "merchant_data": {"name": "Demo merchant"},
+               "card": {"id": "ic_sim", "object": "issuing.card",
+                        "metadata": {"collective": collective} if collective else {}}}
+    else:
+        obj = _charge(event, amount=amount, collective=collective, ref=ref, currency=currency, now=now)
     body = json.dumps({"id": f"evt_sim_{secrets.token_hex(8)}", "object": "event", "type": event, "created": now,
-                       "livemode": False, "data": {"object": charge}}).encode()
+                       "livemode": False, "data": {"object": obj}}).encode()
     secret = connections.verification_of(connection).material
     header = WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=now)
     return body, {"Stripe-Signature": header}
+
+
+def _charge(event, *, amount, collective, ref, currency, now):
+    return {"id": ref or f"ch_sim_{secrets.token_hex(8)}", "object": "charge", "amount": amount,
+            "amount_refunded": amount if event == "charge.refunded" else 0, "currency": currency,
+            "created": now, "description": "Simulated Stripe payment", "billing_details": {"name": "Demo donor"},
+            "metadata": {"collective": collective} if collective else {},
+            "balance_transaction": {"id": f"txn_sim_{secrets.token_hex(8)}", "object": "balance_transaction",
+                                    "fee": amount * 29 // 1000 + 30, "currency": currency,
+                                    "available_on": now + 2 * 86400}}
 
 
 def wise_request(host, state, *, transfer_id):

@@ -131,3 +131,28 @@ def test_simulate_paypal_refuses_clearly_what_it_cannot_send(app, river, live_se
         result = cli(app, "simulate", "paypal", *args, "--host", "river")
         assert result.exit_code == 1 and message in result.output, result.output
     assert events() == []
+
+
+def test_simulated_stripe_dispute_payout_and_card_purchase_reach_the_ledger(app, river, live_server, tmp_path):
+    from hostadmin.ledger.models import LedgerTransaction
+    from hostadmin.processors.models import ProcessorPayment
+    app.config.update(PUBLIC_BASE_URL=live_server, WISE_SIMULATOR_KEY=str(tmp_path / "wise.pem"))
+    assert cli(app, "demo-credentials", "--host", "river").exit_code == 0
+    paid = cli(app, "simulate", "stripe", "charge.succeeded", "--host", "river", "--amount", "40.00",
+               "--collective", "river-rowers")
+    charge = paid.output.strip().splitlines()[-1].split()[-1]
+    for event in ("charge.dispute.created", "charge.dispute.closed"):
+        result = cli(app, "simulate", "stripe", event, "--host", "river", "--amount", "40.00", "--ref", charge)
+        assert result.exit_code == 0 and result.output.strip().endswith(f"dispute dp_{charge}"), result.output
+    payout = cli(app, "simulate", "stripe", "payout.paid", "--host", "river", "--amount", "100.00")
+    card = cli(app, "simulate", "stripe", "issuing_transaction.created", "--host", "river", "--amount", "5.00",
+               "--collective", "river-rowers")
+    assert "payout po_sim_" in payout.output and "issuing.transaction ipi_sim_" in card.output
+    work()
+    assert [e.status for e in events()] == ["APPLIED"] * 5
+    kinds = {row.kind for row in db.session.scalars(select(LedgerTransaction))}
+    assert {"DISPUTE", "EXPENSE", "CONTRIBUTION"} <= kinds
+    assert db.session.scalar(select(ProcessorPayment.amount).where(ProcessorPayment.kind == "PAYOUT")) == 10000
+    assert db.session.scalar(select(Expense.status)) == "PAID"
+    dispute_needs_charge = cli(app, "simulate", "stripe", "charge.dispute.created", "--host", "river")
+    assert dispute_needs_charge.exit_code == 1 and "a dispute needs the charge it disputes" in dispute_needs_charge.output

@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / ".mutants"
+# MUTANTS_WORK / MUTANTS_REPORT (outside the work tree) let a second run work on other modules side by side.
+WORK = Path(os.environ.get("MUTANTS_WORK") or ROOT / ".mutants")
 TREE = WORK / "tree"
-REPORT = ROOT / "mutants-report"
+REPORT = Path(os.environ.get("MUTANTS_REPORT") or ROOT / "mutants-report")
 
 # Each module with the tests that state its behaviour. Keep a selection to seconds per mutant: mutmut runs it
 # once per mutant. Add a module by adding a line.

@@ -2,7 +2,6 @@
 
 Refusals exit 1 with the reason on stderr; commands that create something print its id last.
 """
-import csv
 import sys
 from decimal import Decimal, InvalidOperation
 
@@ -10,7 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hostadmin import money
+from hostadmin import csvsafe, money
 from hostadmin.extensions import db
 from hostadmin.funds import cleared, collectives, periods, service
 from hostadmin.funds.checks import ledger_problems
@@ -159,7 +158,7 @@ def unarchive_collective(host_slug, slug):
 def balances(host_slug, at, fmt):
     """Each collective's balance by effective date: slug,name,balance,currency."""
     host = host_of(host_slug)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csvsafe.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["slug", "name", "balance", "currency"])
     for item in collectives.balances_at(host, at.date() if at else None):
         writer.writerow([item.account.slug, item.account.name, major_units(item.balance, item.currency),

@@ -3,7 +3,7 @@
 Refusals exit 1 with the reason on stderr; commands that create something print its id last.
 """
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
@@ -55,10 +55,9 @@ def parse_amount(text, currency, option):
 
 def parse_percent(text):
     """"8.5" -> 850 basis points."""
-    try:
-        bps = Decimal(text) * 100
-    except InvalidOperation:
+    if not money.PLAIN_DECIMAL.fullmatch(text.strip()):
         refuse(f"--host-fee-percent must be a number of percent, e.g. 8, not {text!r}")
+    bps = Decimal(text.strip()) * 100
     if not bps.is_finite() or bps != bps.to_integral_value() or not 0 <= bps <= 10000:
         refuse("--host-fee-percent must be between 0 and 100 with at most two decimals")
     return int(bps)

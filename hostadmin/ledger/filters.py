@@ -4,6 +4,7 @@ from datetime import date
 
 from hostadmin.ledger.models import EntryType, LedgerKind
 from hostadmin.money import AmountError, major_units, parse_amount
+from hostadmin.params import parse_id
 from hostadmin.text import clean_line
 
 KINDS = tuple(kind.value for kind in LedgerKind)
@@ -47,9 +48,7 @@ class LedgerFilters:
         values["kind"] = kind if kind in KINDS else ""
         entry = (args.get("type") or "").strip().upper()
         values["type"] = entry if entry in TYPES else ""
-        collective = (args.get("collective") or "").strip()
-        values["collective"] = int(collective) if collective.isascii() and collective.isdigit() \
-            and 0 < int(collective) < 2**31 else None
+        values["collective"] = parse_id(args.get("collective"))
         for name, key in (("min_amount", "min"), ("max_amount", "max")):
             text = clean_line(args.get(key) or "", 40).strip()
             if text:

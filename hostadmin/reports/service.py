@@ -4,8 +4,6 @@ A request is a report_exports row plus an RQ job on the `reports` queue; the job
 job.meta with its progress. A closed month's report is stored when the month closes, inside the closing's
 transaction, and never changed; reopening and closing again stores a new version beside it.
 """
-import os
-import socket
 from datetime import date, timedelta
 
 from flask import current_app
@@ -15,6 +13,7 @@ from sqlalchemy import func, select, update
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db, queues
 from hostadmin.funds import cleared
+from hostadmin.jobs import process_gone
 from hostadmin.ledger.models import Host
 from hostadmin.reports import exports, files, monthly
 from hostadmin.reports.models import ExportKind, ExportStatus, ReportExport
@@ -71,25 +70,7 @@ def can_retry(export):
     if job is None:
         return True
     status = job.get_status(refresh=True)
-    return status in RETRYABLE_JOB_STATES or (status == JobStatus.STARTED and _worker_gone(job))
-
-
-def _worker_gone(job):
-    """True when the worker that started `job` was killed: its process on this machine no longer exists."""
-    from rq import Worker
-    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (job.worker_name or ""),
-                                connection=queues.connection) if job.worker_name else None
-    if worker is None:
-        return True
-    if worker.hostname != socket.gethostname() or not worker.pid:
-        return False  # another machine's worker: RQ's own monitoring will fail the job if it died
-    try:
-        os.kill(worker.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return status in RETRYABLE_JOB_STATES or (status == JobStatus.STARTED and process_gone(job))
 
 
 def run(export_id, job=None):

@@ -18,7 +18,7 @@ from hostadmin.auth.models import User
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db, queues
 from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
-from hostadmin.jobs import app_job, enqueue
+from hostadmin.jobs import app_job, enqueue, note_process, process_gone
 from hostadmin.ledger.models import Host
 from hostadmin.statements import service, uploads
 
@@ -80,7 +80,8 @@ class State:
 def state(run, job=_UNFETCHED):
     """The run's State; Redis is asked (once) only for a background run still RUNNING.
 
-    A RUNNING run whose job is gone, failed or stopped lost its worker: it is shown failed, with Retry.
+    A RUNNING run whose job is gone, failed or stopped, or whose process was killed (RQ would still say
+    "started" for up to the job's timeout), lost its worker: it is shown failed, with Retry.
     """
     background = (run.job_id or "").startswith("upload-run-")
     if run.outcome == RunOutcome.FAILED.value:
@@ -90,7 +91,9 @@ def state(run, job=_UNFETCHED):
     if not background:
         return State("running")
     job = job_of(run) if job is _UNFETCHED else job
-    if job is None or job.get_status(refresh=False) in ("failed", "stopped", "canceled"):
+    status = job.get_status(refresh=False) if job is not None else None
+    if job is None or status in ("failed", "stopped", "canceled") \
+            or (status == "started" and process_gone(job)):
         return State("failed", retryable=True)
     return State("running", percent=int((job.meta or {}).get("progress", 0)))
 
@@ -132,6 +135,7 @@ def import_upload(run_id, attempt, user_id, token, given):
     run = db.session.get(ImportRun, run_id)
     if run is None or run.outcome != RunOutcome.RUNNING.value or run.restarts != attempt:
         return None  # already done, or a later retry owns the run
+    note_process(job)  # so the page can tell a killed import from a running one
     imp = db.session.get(TransactionsImport, run.import_id)
     host = db.session.get(Host, run.host_id)
     user = db.session.get(User, user_id) if user_id else None

@@ -19,7 +19,8 @@ def refuse(app):
 
 @pytest.mark.parametrize("then", ["the safety net runs", "stripe redelivers"])
 def test_an_event_whose_job_failed_is_applied_once_later(stripe_host, stripe_sender, refuse, then):
-    refuse.install("ledger_transactions", "NEW.amount <> 0", "the database is having a bad day", events="INSERT")
+    refuse.install("ledger_transactions", "NEW.amount <> 0", "the database is having a bad day",
+                   events="INSERT")
     body = stripe_sender.event("charge.succeeded", stripe_sender.charge(amount=5000, fee=175))
     assert stripe_sender.post(body, stripe_sender.sign(body)).status_code == 200
     work()  # the job fails on the refused INSERT, an error the service did not foresee

@@ -14,6 +14,7 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import db, queues
 from hostadmin.funds import cleared
 from hostadmin.jobs import process_gone
+from hostadmin.queueing import REDIS_DOWN
 from hostadmin.ledger.models import Host
 from hostadmin.reports import exports, files, monthly
 from hostadmin.reports.models import ExportKind, ExportStatus, ReportExport
@@ -23,6 +24,13 @@ RETRYABLE_JOB_STATES = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 class RequestError(ValueError):
     """A report request the rules refuse; nothing was written."""
+
+
+class QueueUnavailable(RequestError):
+    """Redis could not take the job: the request is kept as FAILED, to be retried once the queue is back."""
+
+
+QUEUE_DOWN = "the job queue is unavailable right now: the request is kept as failed, retry it in a moment"
 
 
 def request_monthly(host, user, month, fmt="csv"):
@@ -186,7 +194,12 @@ def _enqueue(export):
     job_id = f"report-export-{export.id}-{attempt}"
     export.job_id = job_id
     db.session.commit()
-    queues.get("reports").enqueue(build_export, export.id, job_id=job_id, job_timeout=3600)
+    try:
+        queues.get("reports").enqueue(build_export, export.id, job_id=job_id, job_timeout=3600)
+    except REDIS_DOWN:
+        export.status, export.error, export.finished_at = ExportStatus.FAILED.value, QUEUE_DOWN, utcnow()
+        db.session.commit()
+        raise QueueUnavailable(QUEUE_DOWN) from None
 
 
 def _job(export):

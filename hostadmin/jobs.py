@@ -6,6 +6,8 @@ exists; in a bare `rq worker` process one is created once from the environment.
 """
 import functools
 import logging
+import os
+import socket
 
 import click
 from flask import current_app, has_app_context
@@ -48,6 +50,41 @@ def app_job(func):
 def enqueue(func, *args, queue="default", job_id=None, **kwargs):
     """Put `func(*args, **kwargs)` on `queue` (job_id: a deterministic id, e.g. "sync-item-7"; RQ allows letters, digits, - and _)."""
     return queues.get(queue).enqueue(func, *args, job_id=job_id, **kwargs)
+
+
+def note_process(job):
+    """Record in `job.meta` the process running it (the work horse RQ forked), for process_gone."""
+    if job is not None:
+        job.meta.update(pid=os.getpid(), hostname=socket.gethostname())
+        job.save_meta()
+
+
+def process_gone(job):
+    """True when the process running a started `job` was killed: on this machine, that pid no longer exists.
+
+    The pid is the one note_process recorded (the work horse, in a process group of its own, outlives a
+    killed worker), else the worker's. RQ notices a dead worker's job only when its registry entry expires
+    (the job's timeout, up to an hour); until then the job still says "started". Another machine's
+    process is left to RQ.
+    """
+    meta = job.meta or {}
+    if meta.get("pid"):
+        hostname, pid = meta.get("hostname"), meta["pid"]
+    else:
+        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (job.worker_name or ""),
+                                    connection=queues.connection) if job.worker_name else None
+        if worker is None:
+            return True
+        hostname, pid = worker.hostname, worker.pid
+    if hostname != socket.gethostname() or not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @click.command("worker")

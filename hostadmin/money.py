@@ -21,6 +21,9 @@ _NUMBER = {
 # Spaces and symbols that bank exports and people put around a number; they carry no meaning here.
 _IGNORED = str.maketrans("", "", "$€£¥\u00a0\u202f")
 _MAX_DIGITS = len(str(MAX_MINOR_UNITS))
+# A plain non-negative decimal as a person types a percentage ("8", "8.5"): ASCII digits only, no
+# exponent or underscore (Decimal() reads "８", "٥", "1e1" and "5_0" too).
+PLAIN_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?", re.ASCII)
 
 
 class AmountError(ValueError):

@@ -2,15 +2,14 @@
 
 Refusals exit 1 with the reason on stderr; commands that create something print its id last.
 """
-import csv
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hostadmin import money
+from hostadmin import csvsafe, money
 from hostadmin.extensions import db
 from hostadmin.funds import cleared, collectives, periods, service
 from hostadmin.funds.checks import ledger_problems
@@ -56,10 +55,9 @@ def parse_amount(text, currency, option):
 
 def parse_percent(text):
     """"8.5" -> 850 basis points."""
-    try:
-        bps = Decimal(text) * 100
-    except InvalidOperation:
+    if not money.PLAIN_DECIMAL.fullmatch(text.strip()):
         refuse(f"--host-fee-percent must be a number of percent, e.g. 8, not {text!r}")
+    bps = Decimal(text.strip()) * 100
     if not bps.is_finite() or bps != bps.to_integral_value() or not 0 <= bps <= 10000:
         refuse("--host-fee-percent must be between 0 and 100 with at most two decimals")
     return int(bps)
@@ -159,7 +157,7 @@ def unarchive_collective(host_slug, slug):
 def balances(host_slug, at, fmt):
     """Each collective's balance by effective date: slug,name,balance,currency."""
     host = host_of(host_slug)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csvsafe.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["slug", "name", "balance", "currency"])
     for item in collectives.balances_at(host, at.date() if at else None):
         writer.writerow([item.account.slug, item.account.name, major_units(item.balance, item.currency),

@@ -1,12 +1,12 @@
 """Forms of the money pages; amounts are parsed with the currency's CLDR decimals."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from hostadmin import money
-from hostadmin.money import AmountError
+from hostadmin.money import PLAIN_DECIMAL, AmountError
 
 
 class FormError(ValueError):
@@ -46,10 +46,10 @@ def minor_units(text, currency, field):
 
 def percent_to_bps(text, field):
     """"8.5" -> 850; FormError otherwise."""
-    try:
-        bps = Decimal((text or "").strip()) * 100
-    except InvalidOperation:
-        raise FormError("Give the fee as a percentage, e.g. 8.", field) from None
+    text = (text or "").strip()
+    if not PLAIN_DECIMAL.fullmatch(text):
+        raise FormError("Give the fee as a percentage, e.g. 8.", field)
+    bps = Decimal(text) * 100
     if not bps.is_finite() or bps != bps.to_integral_value() or not 0 <= bps <= 10000:
         raise FormError("The host fee is between 0 and 100 % with at most two decimals.", field)
     return int(bps)

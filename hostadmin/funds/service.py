@@ -6,7 +6,7 @@ its own group, all in one database transaction with an audit entry and a reason.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hostadmin.audit import service as audit
 from hostadmin.clock import utcnow
@@ -232,6 +232,10 @@ def _lock_paid_added_funds(host, order_ids, versions=None):
     ids = sorted(set(order_ids))
     if not ids:
         raise FundsError("give at least one contribution id")
+    # A no-op UPDATE first: on SQLite it takes the write lock before anything is read (FOR UPDATE locks
+    # nothing there), so a second edit or revert of the same orders waits, then sees them reverted or changed.
+    db.session.execute(update(Order).where(Order.host_id == host.id, Order.id.in_(ids))
+                       .values(version=Order.version).execution_options(synchronize_session=False))
     orders = {o.id: o for o in db.session.scalars(
         select(Order).where(Order.host_id == host.id, Order.id.in_(ids)).order_by(Order.id)
         .with_for_update().execution_options(populate_existing=True))}

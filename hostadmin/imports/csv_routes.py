@@ -81,7 +81,11 @@ def csv_confirm(import_id):
     data, filename = stored
     given = forms.mapping_from_form(request.form)
     if background.is_big(data):
-        run = background.queue(g.host, current_user, imp, token, filename, given)
+        try:
+            run = background.queue(g.host, current_user, imp, token, filename, given)
+        except background.QueueUnavailable as error:
+            result = statements.read(imp, data, given, default_currency=g.host.currency)
+            return render_page(imp, result, token, filename, error=str(error), status=503)
         flash(f"{run.filename} is being imported in the background; its progress is shown below.", "success")
         return _to(url_for("imports.csv_upload", import_id=imp.id) + f"#run-{run.id}")
     try:
@@ -135,7 +139,7 @@ def _run_or_404(imp, run_id):
     return run
 
 
-def render_page(imp, result, token, filename, error=None):
+def render_page(imp, result, token, filename, error=None, status=None):
     """The upload page, or only its preview block for htmx."""
     mapping = result.mapping if result else {}
     context = dict(imp=imp, result=result, token=token, filename=filename, mapping=mapping, error=error,
@@ -143,7 +147,7 @@ def render_page(imp, result, token, filename, error=None):
                    delimiter_name=forms.DELIMITER_NAMES.get(mapping.get("delimiter"), ""),
                    skip_text=forms.skip_text(mapping.get("skip")), runs=statements.history(imp), state=background.state,
                    described=_described(mapping))
-    status = 422 if error or (result and result.error) else 200
+    status = status or (422 if error or (result and result.error) else 200)
     if request.htmx and request.method == "POST":
         return render_block(TEMPLATE, "preview", **context), status
     return render_template(TEMPLATE, **context), status

@@ -1,10 +1,10 @@
 """Ledger list filters: parsed from the URL (anything typed is tolerated), written back to it."""
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from hostadmin.ledger.models import EntryType, LedgerKind
-from hostadmin.money import AmountError, major_units, to_minor_units
+from hostadmin.money import AmountError, major_units, parse_amount
+from hostadmin.params import parse_id
 from hostadmin.text import clean_line
 
 KINDS = tuple(kind.value for kind in LedgerKind)
@@ -48,17 +48,14 @@ class LedgerFilters:
         values["kind"] = kind if kind in KINDS else ""
         entry = (args.get("type") or "").strip().upper()
         values["type"] = entry if entry in TYPES else ""
-        collective = (args.get("collective") or "").strip()
-        values["collective"] = int(collective) if collective.isascii() and collective.isdigit() \
-            and 0 < int(collective) < 2**31 else None
+        values["collective"] = parse_id(args.get("collective"))
         for name, key in (("min_amount", "min"), ("max_amount", "max")):
             text = clean_line(args.get(key) or "", 40).strip()
             if text:
                 try:
-                    values[name] = abs(to_minor_units(_decimal(text), currency))
-                except (InvalidOperation, AmountError) as error:
-                    detail = str(error) if isinstance(error, AmountError) else "is not an amount"
-                    errors.append(f"“{text}” {detail}")
+                    values[name] = abs(parse_amount(text, currency))
+                except AmountError as error:
+                    errors.append(str(error))
         values["q"] = clean_line(args.get("q") or "", 100).strip()
         values["hide_corrections"] = (args.get("hide_corrections") or "") in ("1", "on", "true")
         return cls(errors=tuple(errors), **values)
@@ -89,11 +86,3 @@ class LedgerFilters:
     def active(self):
         """True when any filter narrows the list."""
         return bool(self.to_args())
-
-
-def _decimal(text):
-    """ "1,234.50" -> Decimal; refuses absurd exponents before any arithmetic (int(1e999999) is slow)."""
-    value = Decimal(text.replace(",", ""))
-    if value.is_finite() and value.adjusted() > 18:
-        raise AmountError("is too large")
-    return value

@@ -7,12 +7,15 @@ events, apply.py writes them, and events that were waiting for this one's money 
 import logging
 
 import redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hostadmin.clock import utcnow
-from hostadmin.extensions import db
+from hostadmin.extensions import db, queues
 from hostadmin.funds.records import RecordError
+from hostadmin.jobs import process_gone
 from hostadmin.ledger.accounts import ValidationError
 from hostadmin.ledger.models import Host
 from hostadmin.ledger.service import LedgerError
@@ -47,6 +50,8 @@ def receive(host, processor, event_id, event_type, body, body_sha256):
         db.session.execute(update(ProcessorEvent).where(ProcessorEvent.id == existing.id)
                            .values(redeliveries=ProcessorEvent.redeliveries + 1))
         db.session.commit()
+        if existing.status == EventStatus.RECEIVED and not job_alive(existing):
+            dispatch(existing)  # the first delivery's job never ran or died: this one gets it applied
         return existing, True
     dispatch(event)
     return event, False
@@ -69,16 +74,38 @@ def dispatch(event):
 
 
 def dispatch_pending():
-    """Enqueue every stored event whose job was never asked for (Redis was down); returns how many."""
-    pending = db.session.scalars(select(ProcessorEvent).where(
-        ProcessorEvent.status == EventStatus.RECEIVED, ProcessorEvent.job_id.is_(None))
-        .order_by(ProcessorEvent.id)).all()
+    """Enqueue every event still RECEIVED whose job was never asked for (Redis was down) or died (an
+    unforeseen error failed it, or its worker was killed); returns how many."""
+    pending = db.session.scalars(select(ProcessorEvent).where(ProcessorEvent.status == EventStatus.RECEIVED)
+                                 .order_by(ProcessorEvent.id)).all()
     done = 0
     for event in pending:
+        if job_alive(event):
+            continue
         if not dispatch(event):
             break
         done += 1
     return done
+
+
+def job_alive(event):
+    """True while the event's job may still run: queued, or started by a process that lives.
+
+    A job that failed, was stopped, vanished from Redis or whose process was killed will never apply the
+    event. With Redis unreachable the answer is True: nothing can be enqueued then anyway.
+    """
+    if event.job_id is None:
+        return False
+    try:
+        job = Job.fetch(event.job_id, connection=queues.connection)
+        status = job.get_status(refresh=False)
+    except NoSuchJobError:
+        return False
+    except redis.RedisError:
+        return True
+    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED):
+        return False
+    return not (status == JobStatus.STARTED and process_gone(job))
 
 
 def apply_event(event_id, fetch_fee=None, find_parent=None):

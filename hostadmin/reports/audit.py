@@ -9,10 +9,10 @@ from hostadmin.audit.models import AuditEntry
 from hostadmin.auth.models import User
 from hostadmin.extensions import db
 from hostadmin.funds import cleared
+from hostadmin.params import parse_id
 from hostadmin.text import clean_line
 
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1
 CSV_HEADER = ("at", "user", "action", "object_type", "object_id", "before", "after", "reason", "data")
 
 
@@ -33,8 +33,8 @@ class Filters:
         """Filters from request.args; anything malformed is ignored, never an error."""
         return cls(action=clean_line(args.get("action", ""), 60).strip(),
                    object_type=clean_line(args.get("object_type", ""), 40).strip(),
-                   object_id=_int(args.get("object_id")), user=clean_line(args.get("user", ""), 254).strip(),
-                   start=_date(args.get("from")), end=_date(args.get("to")), before=_int(args.get("before")))
+                   object_id=parse_id(args.get("object_id")), user=clean_line(args.get("user", ""), 254).strip(),
+                   start=_date(args.get("from")), end=_date(args.get("to")), before=parse_id(args.get("before")))
 
     def args(self, **changes):
         """Query-string arguments for a link (only the fields set)."""
@@ -103,12 +103,6 @@ def changes(entry):
 
 def _json(value):
     return json.dumps(value, sort_keys=True, ensure_ascii=False) if value else ""
-
-
-def _int(text):
-    """A database id from text, or None (ids are 32-bit: anything larger would be a database error)."""
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 11 and int(text) <= MAX_ID else None
 
 
 def _date(text):

@@ -167,7 +167,8 @@ def _index_context():
 
 def _refused(error):
     flash(str(error)[:1].upper() + str(error)[1:] + ".", "error")
-    return render_template("reports/index.html", **_index_context()), 400
+    status = 503 if isinstance(error, service.QueueUnavailable) else 400
+    return render_template("reports/index.html", **_index_context()), status
 
 
 def _day(text, name):

@@ -4,8 +4,6 @@ A request is a report_exports row plus an RQ job on the `reports` queue; the job
 job.meta with its progress. A closed month's report is stored when the month closes, inside the closing's
 transaction, and never changed; reopening and closing again stores a new version beside it.
 """
-import os
-import socket
 from datetime import date, timedelta
 
 from flask import current_app
@@ -15,6 +13,8 @@ from sqlalchemy import func, select, update
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db, queues
 from hostadmin.funds import cleared
+from hostadmin.jobs import process_gone
+from hostadmin.queueing import REDIS_DOWN
 from hostadmin.ledger.models import Host
 from hostadmin.reports import exports, files, monthly
 from hostadmin.reports.models import ExportKind, ExportStatus, ReportExport
@@ -24,6 +24,13 @@ RETRYABLE_JOB_STATES = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 class RequestError(ValueError):
     """A report request the rules refuse; nothing was written."""
+
+
+class QueueUnavailable(RequestError):
+    """Redis could not take the job: the request is kept as FAILED, to be retried once the queue is back."""
+
+
+QUEUE_DOWN = "the job queue is unavailable right now: the request is kept as failed, retry it in a moment"
 
 
 def request_monthly(host, user, month, fmt="csv"):
@@ -71,25 +78,7 @@ def can_retry(export):
     if job is None:
         return True
     status = job.get_status(refresh=True)
-    return status in RETRYABLE_JOB_STATES or (status == JobStatus.STARTED and _worker_gone(job))
-
-
-def _worker_gone(job):
-    """True when the worker that started `job` was killed: its process on this machine no longer exists."""
-    from rq import Worker
-    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + (job.worker_name or ""),
-                                connection=queues.connection) if job.worker_name else None
-    if worker is None:
-        return True
-    if worker.hostname != socket.gethostname() or not worker.pid:
-        return False  # another machine's worker: RQ's own monitoring will fail the job if it died
-    try:
-        os.kill(worker.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return status in RETRYABLE_JOB_STATES or (status == JobStatus.STARTED and process_gone(job))
 
 
 def run(export_id, job=None):
@@ -205,7 +194,12 @@ def _enqueue(export):
     job_id = f"report-export-{export.id}-{attempt}"
     export.job_id = job_id
     db.session.commit()
-    queues.get("reports").enqueue(build_export, export.id, job_id=job_id, job_timeout=3600)
+    try:
+        queues.get("reports").enqueue(build_export, export.id, job_id=job_id, job_timeout=3600)
+    except REDIS_DOWN:
+        export.status, export.error, export.finished_at = ExportStatus.FAILED.value, QUEUE_DOWN, utcnow()
+        db.session.commit()
+        raise QueueUnavailable(QUEUE_DOWN) from None
 
 
 def _job(export):

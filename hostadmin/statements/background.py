@@ -18,13 +18,20 @@ from hostadmin.auth.models import User
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db, queues
 from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
-from hostadmin.jobs import app_job, enqueue
+from hostadmin.jobs import app_job, enqueue, note_process, process_gone
 from hostadmin.ledger.models import Host
+from hostadmin.queueing import REDIS_DOWN
 from hostadmin.statements import service, uploads
 
 GONE = "The uploaded file is no longer kept (uploads are kept for a day): upload it again."
 _UNFETCHED = object()  # state(run) fetches the job itself
 FAILED = "The import stopped before it finished; nothing was written. Retry, or upload the file again."
+QUEUE_DOWN = ("The job queue is unavailable right now, so this big statement was not imported; nothing was "
+              "written. Import it again in a moment.")
+
+
+class QueueUnavailable(Exception):
+    """Redis could not take the job: the run is recorded FAILED and the stored file is kept."""
 
 
 def uploads_dir():
@@ -38,7 +45,7 @@ def is_big(data):
 
 
 def queue(host, user, imp, token, filename, given):
-    """Record a RUNNING upload run and queue its import; returns the run."""
+    """Record a RUNNING upload run and queue its import; returns the run (QueueUnavailable: Redis is down)."""
     run = ImportRun(import_id=imp.id, host_id=host.id, trigger="upload", started_at=utcnow(),
                     outcome=RunOutcome.RUNNING.value, filename=(filename or "statement")[:300],
                     uploaded_by=getattr(user, "email", None))
@@ -47,7 +54,15 @@ def queue(host, user, imp, token, filename, given):
     run.job_id = f"upload-run-{run.id}"
     audit.record(host, user, "import.upload_queued", imp, data={"run_id": run.id, "filename": run.filename})
     db.session.commit()
-    _enqueue(run, user, token, given)
+    try:
+        _enqueue(run, user, token, given)
+    except REDIS_DOWN:
+        # Nothing will run it: the run says so (no Retry: the stored file can simply be imported again).
+        db.session.query(ImportRun).filter(ImportRun.id == run.id).update(
+            {"outcome": RunOutcome.FAILED.value, "error": QUEUE_DOWN, "finished_at": utcnow(),
+             "job_id": None}, synchronize_session=False)
+        db.session.commit()
+        raise QueueUnavailable(QUEUE_DOWN) from None
     return run
 
 
@@ -80,7 +95,8 @@ class State:
 def state(run, job=_UNFETCHED):
     """The run's State; Redis is asked (once) only for a background run still RUNNING.
 
-    A RUNNING run whose job is gone, failed or stopped lost its worker: it is shown failed, with Retry.
+    A RUNNING run whose job is gone, failed or stopped, or whose process was killed (RQ would still say
+    "started" for up to the job's timeout), lost its worker: it is shown failed, with Retry.
     """
     background = (run.job_id or "").startswith("upload-run-")
     if run.outcome == RunOutcome.FAILED.value:
@@ -90,7 +106,9 @@ def state(run, job=_UNFETCHED):
     if not background:
         return State("running")
     job = job_of(run) if job is _UNFETCHED else job
-    if job is None or job.get_status(refresh=False) in ("failed", "stopped", "canceled"):
+    status = job.get_status(refresh=False) if job is not None else None
+    if job is None or status in ("failed", "stopped", "canceled") \
+            or (status == "started" and process_gone(job)):
         return State("failed", retryable=True)
     return State("running", percent=int((job.meta or {}).get("progress", 0)))
 
@@ -132,6 +150,7 @@ def import_upload(run_id, attempt, user_id, token, given):
     run = db.session.get(ImportRun, run_id)
     if run is None or run.outcome != RunOutcome.RUNNING.value or run.restarts != attempt:
         return None  # already done, or a later retry owns the run
+    note_process(job)  # so the page can tell a killed import from a running one
     imp = db.session.get(TransactionsImport, run.import_id)
     host = db.session.get(Host, run.host_id)
     user = db.session.get(User, user_id) if user_id else None

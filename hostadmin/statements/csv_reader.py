@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from hostadmin.money import AmountError, is_currency
+from hostadmin.params import parse_int
 from hostadmin.statements import amounts, dates, table
 from hostadmin.statements.line import StatementLine
 
@@ -73,9 +74,9 @@ def resolve(columns, column):
         return None
     if column in columns:
         return columns.index(column)
-    if isinstance(column, str) and column.startswith("#") and column[1:].isdigit():
-        number = int(column[1:])
-        return number - 1 if 1 <= number <= len(columns) else None
+    if isinstance(column, str) and column.startswith("#"):
+        number = parse_int(column[1:], minimum=1, maximum=len(columns))
+        return None if number is None else number - 1
     return None
 
 

@@ -88,3 +88,19 @@ def test_the_main_pages_break_no_content_security_rule(watched_page, logged_in_p
     page.locator("form").filter(has_text="Add funds").first.wait_for()
     assert page.evaluate("window.__cspViolations") == []
     assert [error for error in page.console_errors if "Content Security Policy" in error] == []
+
+
+def test_the_money_ledger_and_report_pages_break_no_content_security_rule(watched_page, logged_in_page, world):
+    page = watched_page
+    page.goto("/login")
+    logged_in_page(world["admin"])
+    for path in ["/h/river/collectives/river-rowers", "/h/river/contributions/", "/h/river/contributions/new",
+                 "/h/river/expenses/", "/h/river/expenses/new", "/h/river/funds/add", "/h/river/funds/revert",
+                 "/h/river/ledger/", "/h/river/processors/", "/h/river/settings", "/h/river/reports/",
+                 "/h/river/reports/audit", "/h/river/reports/months/2026-10"]:
+        response = page.goto(path)
+        assert response.status == 200, path
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__cspViolations") == [], path
+    expect(page.locator("canvas").first).to_be_visible()  # the month page's charts (Chart.js, reports.js)
+    assert [error for error in page.console_errors if "Content Security Policy" in error] == []

@@ -320,3 +320,22 @@ def test_two_deposits_added_as_funds_from_one_new_contributor_at_once_both_succe
     db.session.expire_all()
     assert sorted(a.slug for a in Account.query.filter_by(kind="CONTRIBUTOR")) == ["ada-lovelace", "ada-lovelace-2"]
     assert balances(host)[rowers.id] == 17500
+
+
+def test_added_funds_reverted_from_two_tabs_at_once_are_reverted_once(any_app):
+    from hostadmin.extensions import db
+    from hostadmin.funds import service as funds
+    host = make_host(slug="river")
+    rowers, admin = make_collective(host), make_user(host)
+    db.session.commit()
+    order = funds.add_funds(host, admin, collective=rowers, amount=10000, cleared_at=any_app.clock.now,
+                            description="Cheque from the fair", contributor_name="Ada")
+    form = {"order": f"{order.id}:{order.version}", "reason": "Bounced"}
+
+    results = http_race(any_app, admin, [("/h/river/funds/revert", form)] * 2)
+
+    assert sorted(status for status, _ in results) == [302, 409], [body[:300] for _, body in results]
+    assert "changed by someone else meanwhile" in next(body for status, body in results if status == 409)
+    db.session.expire_all()
+    assert LedgerTransaction.query.filter_by(order_id=order.id, is_refund=True).count() == 2  # one pair
+    assert balances(host)[rowers.id] == 0

@@ -1,9 +1,9 @@
 """A worker killed mid-export (SIGKILL) leaves no file offered for download, and the export can be retried."""
-import os
 import signal
 import time
 from datetime import date
 
+import psutil
 from sqlalchemy import text
 
 from hostadmin.extensions import db
@@ -37,7 +37,7 @@ def test_an_export_killed_mid_way_offers_no_half_file_and_its_retry_completes(ap
     export_id, reports = export.id, files.reports_dir()
 
     env = flask_env(app, tmp_path, REPORTS_DIR=reports)
-    process = start_flask(env, "worker", "--burst", "reports", start_new_session=True)
+    process = start_flask(env, "worker", "--burst", "reports")
     try:
         deadline = time.monotonic() + 60
         while not list(reports.glob(".*.partial-*")):
@@ -46,8 +46,13 @@ def test_an_export_killed_mid_way_offers_no_half_file_and_its_retry_completes(ap
             time.sleep(0.02)
         time.sleep(0.2)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        # The worker and the work horse it forked (in a process group of its own) die together, as when
+        # their machine is lost: a horse that outlived its worker would still be exporting.
+        doomed = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+        for each in doomed:
+            each.send_signal(signal.SIGKILL)
         process.wait(10)
+        assert not psutil.wait_procs(doomed, timeout=10)[1]
 
     db.session.expire_all()
     killed = db.session.get(ReportExport, export_id)

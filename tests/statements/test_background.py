@@ -2,15 +2,22 @@
 that fails writes nothing, says why, and Retry imports it from the stored file."""
 import io
 import re
+import signal
+import time
+from datetime import datetime, timezone
 
+import psutil
 import pytest
 from rq import SimpleWorker
 
+from hostadmin.auth.models import User
 from hostadmin.extensions import db, queues
 from hostadmin.imports import csv_import
 from hostadmin.imports.models import ImportRow, ImportRun
 from hostadmin.statements import background, store
-from tests.factories import make_host, make_user
+from hostadmin.statements.background import job_of
+from tests.factories import PASSWORD, make_host, make_user
+from tests.support.processes import flask_env, start_flask
 
 LINES = 30
 STATEMENT = ("Date,Description,Amount,Currency\n" + "".join(
@@ -121,3 +128,55 @@ def test_a_small_statement_is_imported_at_once(app, client, page):
     done = confirm(client, page)
     assert done.headers["Location"].endswith(f"/imports/{page}/rows")
     assert db.session.query(ImportRow).count() == LINES
+
+
+def test_an_import_whose_worker_is_killed_writes_nothing_and_offers_retry_at_once(app, client, page,
+                                                                                   tmp_path):
+    # The worker process reads the real clock (stored uploads expire after a day), so the test does too;
+    # moving the clock ended the idle session.
+    app.clock.now = datetime.now(timezone.utc)
+    assert client.login(db.session.query(User).one().email, PASSWORD).status_code == 302
+    imp_id, lines = page, 40_000
+    big = ("Date,Description,Amount,Currency\n" + "".join(
+        f"2026-11-{1 + i % 28:02d},Gift {i},{i % 900 + 1}.00,USD\n" for i in range(lines))).encode()
+    html = client.post(f"/h/river/imports/{imp_id}/preview",
+                       data={"csrf_token": client.csrf_token("/"), "file": (io.BytesIO(big), "big.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    client.post_with_csrf(f"/h/river/imports/{imp_id}/import", {
+        "token": token, "date": "Date", "date_format": "%Y-%m-%d", "description": "Description",
+        "amount": "Amount", "currency": "Currency"})
+    run = db.session.query(ImportRun).filter_by(import_id=imp_id).one()
+    run_id = run.id
+
+    env = flask_env(app, tmp_path, STATEMENTS_DIR=app.config["STATEMENTS_DIR"])
+    worker = start_flask(env, "worker", "default")
+    try:
+        deadline = time.monotonic() + 60
+        while (job_of(run).get_status(refresh=True) != "started"
+               or not (job_of(run).meta or {}).get("progress")):
+            assert worker.poll() is None, worker.stdout.read()
+            assert time.monotonic() < deadline, "the import never started"
+            time.sleep(0.02)
+    finally:
+        # The worker and the work horse it forked (in a process group of its own) die together, as when
+        # their machine is lost.
+        doomed = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]
+        for process in doomed:
+            process.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        assert not psutil.wait_procs(doomed, timeout=10)[1]
+
+    db.session.expire_all()
+    assert db.session.get(ImportRun, run_id).outcome == "RUNNING"  # nobody lived to record anything
+    assert db.session.query(ImportRow).count() == 0
+    shown = progress_of(client, imp_id, run_id)
+    body = shown.get_data(as_text=True)
+    assert shown.status_code == 286 and ">Retry</button>" in body and "<progress" not in body
+
+    assert client.post_with_csrf(f"/h/river/imports/{imp_id}/uploads/{run_id}/retry").status_code == 302
+    work()
+    db.session.expire_all()
+    run = db.session.get(ImportRun, run_id)
+    assert (run.outcome, run.added, run.restarts) == ("SUCCEEDED", lines, 1)
+    assert db.session.query(ImportRow).filter_by(import_id=imp_id).count() == lines

@@ -199,6 +199,13 @@ def test_a_mapping_that_names_a_missing_column_is_explained():
     assert rule.error == "Each skip rule needs a column of this file and the values to skip."
 
 
+@pytest.mark.parametrize("column", ["#²", "#٣", "#１", "#1_0", "#-1", "#0", "#4", "#" + "9" * 5000])
+def test_a_column_number_that_is_not_one_of_the_files_is_explained(column):
+    result = read("Date,Memo,Amount\n2026-11-01,Gift,5.00\n", {"amount": column})
+    assert (result.error, result.lines) == (f"The amount column “{column}” is not in this file.", [])
+    assert read("Date,Memo,Amount\n2026-11-01,Gift,5.00\n", {"amount": "#3"}).lines[0].amount == 500
+
+
 def test_hostile_cells_are_invalid_lines_not_crashes():
     text = ("Date,Memo,Amount\n2026-11-01,=HYPERLINK(\"x\"),5.00\n\x00bad\x01,Gift,1.00\n"
             "2026-11-02,Gift,１２\n2026-11-03," + "x" * 5000 + ",1.00\n")

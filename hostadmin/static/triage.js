@@ -103,6 +103,9 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // A reader (accountant) has no actions: their letters stay free for the browser.
+    var canAct = !!document.querySelector("[data-triage][data-can-act]");
+    if (!canAct && "xihalnu".indexOf(event.key) >= 0) return;
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;

@@ -292,6 +292,22 @@ def test_assign_a_bank_account_to_a_default_collective(client, login_as, world, 
     assert db.session.get(BankAccount, account.id).default_collective_id == choir.id
 
 
+def test_assign_without_javascript_is_a_form_that_posts_and_comes_back_saying_so(client, login_as, world, db):
+    from hostadmin.banking.models import BankAccount
+
+    account = BankAccount.query.filter_by(host_id=world["river"].id).one()
+    login_as(world["admin"])
+    page = client.get("/h/river/imports/assignments").get_data(as_text=True)
+    assert f'method="post" action="/h/river/imports/assignments/{account.id}"' in page
+    assert '<noscript><button type="submit">Save</button></noscript>' in page
+    response = client.post_with_csrf(f"/h/river/imports/assignments/{account.id}", {"collective": ""})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/h/river/imports/assignments")
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{account.label}: default collective removed." in after
+    db.session.expire_all()
+    assert db.session.get(BankAccount, account.id).default_collective_id is None
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("new_name", "N" * 201, "The new contributor's name can be at most 200 characters (this one has 201)."),
     ("new_email", "e" * 250 + "@example.org", "The new contributor's email can be at most 254 characters"),

@@ -126,3 +126,34 @@ def test_on_a_wide_screen_the_menu_is_an_ordinary_bar(logged_in_page, river, wid
     assert bar["y"] <= sign_out["y"] and sign_out["y"] + sign_out["height"] <= bar["y"] + bar["height"]
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.fixture
+def money(db, clock):
+    from hostadmin.ledger import accounts, service as ledger
+    from tests.factories import make_contributor, make_payee
+
+    host = make_host(slug="river", name="River Host")
+    rowers = make_collective(host, "River Rowers with a long collective name")
+    order = accounts.create_order(host, contributor=make_contributor(host, "A contributor with a long name"),
+                                  collective=rowers, amount=123456, description="A long description " * 3)
+    ledger.record_order_paid(order, cleared_at=clock.now)
+    accounts.create_expense(host, collective=rowers, payee=make_payee(host, "A payee with a long name"),
+                            amount=4200, description="Another long description " * 3)
+    admin = make_user(host)
+    db.session.commit()
+    return {"admin": admin}
+
+
+@pytest.mark.parametrize("url", ["/h/river/ledger/", "/h/river/contributions/", "/h/river/expenses/"])
+def test_at_phone_width_a_lists_amount_stays_on_screen_while_its_table_scrolls(logged_in_page, money, url):
+    page = logged_in_page(money["admin"])
+    page.set_viewport_size(PHONE)
+    page.goto(url)
+    table = page.locator("table.data").first
+    scroll, client = table.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll > client  # the table scrolls in its box...
+    amount = table.locator("tbody td.num").first
+    assert inside_the_screen(amount, PHONE["width"])  # ...with the amount on screen at either end
+    table.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert inside_the_screen(amount, PHONE["width"])

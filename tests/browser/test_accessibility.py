@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from hostadmin.imports import service
+from hostadmin.ledger import accounts
 from tests.factories import (
-    make_bank_account, make_collective, make_contributor, make_host, make_import, make_import_row, make_user,
+    make_bank_account, make_collective, make_contributor, make_host, make_import, make_import_row, make_payee,
+    make_user,
 )
 
 pytestmark = pytest.mark.browser
@@ -30,7 +32,11 @@ def river(db):
     admin = make_user(host)
     db.session.commit()
     service.add_funds(host, admin, rows[2], collective=rowers, contributor=make_contributor(host))
-    return {"admin": admin, "imp": imp, "rows": rows}
+    expense = accounts.create_expense(host, collective=rowers, payee=make_payee(host), amount=500)
+    statement = make_import(host, "Statement", source="CSV")
+    db.session.commit()
+    return {"admin": admin, "imp": imp, "rows": rows, "order_id": rows[2].order_id, "expense": expense,
+            "group": rows[2].ledger_group_id, "statement": statement}
 
 
 def pages(river):
@@ -39,7 +45,12 @@ def pages(river):
             "/h/river/connections/", "/h/river/reports/", "/h/river/reports/audit", "/h/river/contributions/",
             "/h/river/expenses/", "/h/river/processors/", "/h/river/imports/assignments", "/h/river/settings",
             "/h/river/funds/add", "/h/river/funds/revert",
-            f"/h/river/imports/row/{river['rows'][0].id}/panel/add_funds"]
+            f"/h/river/imports/row/{river['rows'][0].id}/panel/add_funds",
+            f"/h/river/imports/row/{river['rows'][2].id}/panel/unlink",
+            f"/h/river/contributions/{river['order_id']}", f"/h/river/expenses/{river['expense'].id}",
+            "/h/river/contributions/new", "/h/river/expenses/new", f"/h/river/funds/{river['order_id']}/edit",
+            f"/h/river/ledger/groups/{river['group']}", f"/h/river/imports/{river['statement'].id}/upload",
+            "/h/river/reports/months/2026-11"]
 
 
 def violations(page):

@@ -1,7 +1,7 @@
 """Figures for the dashboard: balances, and what needs doing next."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from hostadmin.banking.banners import banners_for
 from hostadmin.banking.models import ItemStatus, PlaidItem
@@ -11,9 +11,8 @@ from hostadmin.funds import cleared
 from hostadmin.imports import queries
 from hostadmin.imports.forms import Filters
 from hostadmin.imports.models import RowStatus
-from hostadmin.reports import monthly
 from hostadmin.ledger.accounts import create_account
-from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.ledger.models import Account, AccountKind, LedgerTransaction
 from hostadmin.ledger.service import balances, host_account_of
 
 
@@ -80,7 +79,7 @@ def todo(host, *, admin):
     counts = queries.status_counts(host, Filters.from_args({}, host.currency))
     banners = banners_for(host) if admin else []
     month = cleared.month_of(host, utcnow())
-    point = monthly.trend(host, month, months=1)[0]
+    money_in, money_out = month_flows(host, month)
     items = db.session.scalars(select(PlaidItem).where(
         PlaidItem.host_id == host.id, PlaidItem.removed_from_list_at.is_(None),
         PlaidItem.status != ItemStatus.DISCONNECTED.value).order_by(PlaidItem.institution_name, PlaidItem.id)).all()
@@ -90,4 +89,23 @@ def todo(host, *, admin):
         new_accounts=[b for b in banners if b.kind == "NEW_ACCOUNTS"],
         banks=[BankSync(item, item.status == ItemStatus.HEALTHY.value and not item.last_sync_error,
                         item.last_synced_at) for item in items],
-        month=cleared.month_name(month), money_in=point.money_in, money_out=point.money_out)
+        month=cleared.month_name(month), money_in=money_in, money_out=money_out)
+
+
+PART = 10**9  # summed in two bounded parts, as ledger.balances does: no SUM overflows 64 bits on SQLite
+
+
+def month_flows(host, month):
+    """(money in, money out) of the host's collectives in `month` ("YYYY-MM", host zone), by cleared date:
+    what the monthly report's totals say, in host-currency minor units."""
+    start, end = cleared.month_bounds(host, month)
+    amount = LedgerTransaction.amount_in_host_currency
+    inflow, outflow = case((amount > 0, amount), else_=0), case((amount < 0, -amount), else_=0)
+    row = db.session.execute(
+        select(*(func.coalesce(func.sum(part), 0) for flow in (inflow, outflow)
+                 for part in (flow // PART, flow % PART)))
+        .join(Account, (Account.id == LedgerTransaction.account_id)
+              & (Account.kind == AccountKind.COLLECTIVE.value))
+        .where(LedgerTransaction.host_id == host.id, LedgerTransaction.cleared_at >= start,
+               LedgerTransaction.cleared_at < end)).one()
+    return int(row[0]) * PART + int(row[1]), int(row[2]) * PART + int(row[3])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from hostadmin.auth.access import get_for_host_or_404, is_admin, role_required
 from hostadmin.extensions import db
 from hostadmin.funds import versions
-from hostadmin.imports import queries, service, undo
+from hostadmin.imports import payouts, queries, service, undo
 from hostadmin.imports.feedback import Feedback, attach, redirect_back
 from hostadmin.imports.forms import Filters
 from hostadmin.imports.models import ImportRow
@@ -66,7 +66,8 @@ def panel_context(row, panel):
                 "default_collective_id": default_collective_id(row),
                 "guessed_contributor_id": guess_contributor(row, contributors)}
     if panel == "link":
-        return {"suggestions": service.suggestions(g.host, row)}
+        return {"suggestions": service.suggestions(g.host, row), "payouts": payouts.suggestions(g.host, row),
+                "payout_window": payouts.WINDOW_DAYS}
     if panel == "unlink":
         return {"preview": service.unlink_preview(g.host, row)}
     return {}
@@ -165,6 +166,13 @@ def add_funds(row_id):
 def link(row_id):
     """Link to a pending order (money in) or an approved expense (money out)."""
     row = load_row(row_id)
+    if "payout_id" in request.form:
+        payout = parse_id(request.form.get("payout_id"))
+        if payout is None:
+            return refuse(row, "link", "Give the payout to link to.", 422)
+        return run(row, lambda r: payouts.link(g.host, current_user, r, payout), panel="link",
+                   done=lambda r: Feedback("Linked as a payout: a transfer from the processor, no ledger entries.",
+                                           undo=True))
     target = parse_id(request.form.get("target_id"))
     if target is None:
         return refuse(row, "link", "Give the number to link to.", 422)

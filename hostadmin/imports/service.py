@@ -110,7 +110,7 @@ def mark_reviewed(host, user, row):
 
 def add_funds(host, user, row, *, collective, contributor=None, new_contributor=None, description=""):
     """Create an ADDED_FUNDS order from a deposit, pay it (cleared at the bank date), link the row."""
-    _check_linkable(row)
+    check_linkable(row)
     if row.amount <= 0:
         raise TriageError("Only money coming in can be added as funds.")
     if collective is None or collective.host_id != host.id or collective.kind != AccountKind.COLLECTIVE.value:
@@ -121,7 +121,7 @@ def add_funds(host, user, row, *, collective, contributor=None, new_contributor=
         _check_new_contributor(new_contributor)
     before = snapshot(row)
     try:
-        _claim(row)
+        claim(row)
         if contributor is None:
             contributor = ledger_accounts.create_account(
                 host, AccountKind.CONTRIBUTOR, new_contributor["name"].strip(),
@@ -154,9 +154,9 @@ def _check_new_contributor(new):
 
 def link_order(host, user, row, order_id):
     """Mark an expected contribution paid by this deposit and link the row to it."""
-    _check_linkable(row)
+    check_linkable(row)
     order = _pending_order(host, order_id)
-    _check_match(row, order.amount, order.currency, incoming=True, what=f"order #{order.id}")
+    check_match(row, order.amount, order.currency, incoming=True, what=f"order #{order.id}")
     return _pay_and_link(host, user, row, lambda **when: ledger.record_order_paid(order, **when),
                          lambda: _pending_order(host, order_id),
                          "import_row.link_order", {"order_id": order.id},
@@ -165,9 +165,9 @@ def link_order(host, user, row, order_id):
 
 def link_expense(host, user, row, expense_id):
     """Mark an approved expense paid by this withdrawal and link the row to it."""
-    _check_linkable(row)
+    check_linkable(row)
     expense = _approved_expense(host, expense_id)
-    _check_match(row, expense.amount, expense.currency, incoming=False, what=f"expense #{expense.id}")
+    check_match(row, expense.amount, expense.currency, incoming=False, what=f"expense #{expense.id}")
     return _pay_and_link(host, user, row, lambda **when: ledger.record_expense_paid(expense, **when),
                          lambda: _approved_expense(host, expense_id),
                          "import_row.link_expense", {"expense_id": expense.id},
@@ -198,12 +198,12 @@ def _pay_and_link(host, user, row, pay, recheck, action, data, **link):
     """Claim the row, pay (`pay(cleared_at=, created_by=)` writes the ledger group), link, audit, commit.
 
     The status checks before are for the message; the conditional UPDATEs inside
-    `_claim` and `pay` decide. When `pay` finds the target taken meanwhile,
+    `claim` and `pay` decide. When `pay` finds the target taken meanwhile,
     `recheck()` reads it again to say why, in the same words as before.
     """
     before = snapshot(row)
     try:
-        _claim(row)
+        claim(row)
         group = pay(cleared_at=cleared_at_of(row), created_by=user)
     except ledger.LedgerError as error:
         db.session.rollback()
@@ -237,7 +237,7 @@ def suggestions(host, row, limit=8):
             for c in ranked[:limit]]
 
 
-def _check_linkable(row):
+def check_linkable(row):
     if row.removed_at is not None:
         raise TriageError("The bank removed this row: it cannot be linked.")
     if row.status == LINKED or row.ledger_group_id:
@@ -246,7 +246,7 @@ def _check_linkable(row):
         raise TriageError("This row is ignored: restore it first.")
 
 
-def _check_match(row, amount, currency, *, incoming, what):
+def check_match(row, amount, currency, *, incoming, what):
     if incoming and row.amount <= 0:
         raise TriageError(f"This row is money going out; {what} expects money in.")
     if not incoming and row.amount >= 0:
@@ -256,7 +256,7 @@ def _check_match(row, amount, currency, *, incoming, what):
                           f"{row.currency}, {what} is {major_units(amount, currency)} {currency}.")
 
 
-def _claim(row):
+def claim(row):
     """Take the row for a link, or refuse if someone else did first (conditional UPDATE)."""
     result = db.session.execute(
         update(ImportRow)
@@ -267,7 +267,7 @@ def _claim(row):
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(row)
-        _check_linkable(row)
+        check_linkable(row)
         raise TriageError("This row changed meanwhile; reload it and try again.")
 
 
@@ -298,7 +298,16 @@ def update_or_refuse(row, expected, values):
 # --------------------------------------------------------------------------- unlink
 
 def unlink_preview(host, row):
-    """What an unlink would reverse: the ledger rows of the link and what happens to its order/expense."""
+    """What an unlink would reverse: the ledger rows of the link and what happens to its order/expense.
+
+    A row linked to a processor payout has no ledger rows: unlinking it only frees the payout.
+    """
+    if row.status == LINKED and not row.ledger_group_id:
+        from hostadmin.imports import payouts  # payouts builds on this module's checks
+
+        payout = payouts.linked_payout(host, row)
+        if payout is not None:
+            return {"entries": [], "order": None, "expense": None, "order_after": None, "payout": payout}
     if row.status != LINKED or not row.ledger_group_id:
         raise TriageError("This row is not linked.")
     entries = db.session.scalars(select(LedgerTransaction).where(
@@ -307,7 +316,7 @@ def unlink_preview(host, row):
     order = db.session.get(Order, row.order_id) if row.order_id else None
     expense = db.session.get(Expense, row.expense_id) if row.expense_id else None
     return {"entries": entries, "order": order, "expense": expense,
-            "order_after": _order_status_after_unlink(order, row) if order else None}
+            "order_after": _order_status_after_unlink(order, row) if order else None, "payout": None}
 
 
 def _order_status_after_unlink(order, row):
@@ -330,6 +339,10 @@ def unlink(host, user, row, reason):
         raise TriageError("Say why the link is undone (it is kept with the reversal).")
     db.session.refresh(row)
     preview = unlink_preview(host, row)
+    if preview["payout"] is not None:
+        from hostadmin.imports import payouts
+
+        return payouts.unlink(host, user, row, preview["payout"], reason)
     before, group_id = snapshot(row), row.ledger_group_id
     # Claim the row back first: of two unlinks at once, the second matches no row and reverses nothing.
     result = db.session.execute(

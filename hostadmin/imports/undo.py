@@ -8,11 +8,10 @@ from hostadmin.imports import bulk
 from hostadmin.imports.models import ImportRow
 from hostadmin.imports.service import TriageError, update_or_refuse
 
-UNDOABLE = ("import_row.ignore", "import_row.hold", "import_row.restore", "import_row.note",
-            "import_row.add_funds", "import_row.link_order", "import_row.link_expense",
-            "import_rows.bulk_ignore", "import_rows.bulk_hold", "import_rows.bulk_restore",
-            "import_rows.bulk_assign")
-LINK_ACTIONS = ("import_row.add_funds", "import_row.link_order", "import_row.link_expense")
+LINK_ACTIONS = ("import_row.add_funds", "import_row.link_order", "import_row.link_expense",
+                "import_row.link_payout")
+UNDOABLE = ("import_row.ignore", "import_row.hold", "import_row.restore", "import_row.note", *LINK_ACTIONS,
+            "import_rows.bulk_ignore", "import_rows.bulk_hold", "import_rows.bulk_restore", "import_rows.bulk_assign")
 
 
 def last_undoable(host, user):

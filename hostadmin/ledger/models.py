@@ -51,6 +51,7 @@ class LedgerKind(str, enum.Enum):
     HOST_FEE = "HOST_FEE"
     PROCESSOR_FEE = "PROCESSOR_FEE"
     EXPENSE = "EXPENSE"
+    DISPUTE = "DISPUTE"  # money a processor holds while a cardholder disputes a charge
 
 
 class Correction(str, enum.Enum):

@@ -265,7 +265,7 @@ def unbalanced_groups(session=None):
             select(LedgerTransaction.group_id, high, low).group_by(LedgerTransaction.group_id, *keys)
             .having(or_(high != 0, low != 0)))
             if int(high) * _PART + int(low) != 0]
-    return unbalanced
+    return list(dict.fromkeys(unbalanced))  # a group off in both sums is named once
 
 
 

@@ -51,7 +51,7 @@ def contribution_paid(host, processor, paid):
                                cleared_field=paid.cleared_field, cleared_at=paid.cleared_at, fee=paid.fee)
     if collective is None:
         payment.kind = "TRIAGE"
-        payment.import_row_id = _triage_row(host, processor, paid).id
+        payment.import_row_id = _triage_row(host, processor, paid, paid.amount).id
         db.session.add(payment)
         db.session.flush()
         return "waiting in triage"
@@ -164,7 +164,8 @@ def _collective(host, slug):
         Account.host_id == host.id, Account.kind == AccountKind.COLLECTIVE.value, Account.slug == slug))
 
 
-def _triage_row(host, processor, paid):
+def _triage_row(host, processor, paid, amount):
+    """A row in the host's import for this processor (money in > 0, out < 0), for triage to link or add."""
     name = IMPORT_NAMES[processor]
     imp = db.session.scalar(select(TransactionsImport).where(
         TransactionsImport.host_id == host.id, TransactionsImport.source == processor.upper(),
@@ -175,11 +176,11 @@ def _triage_row(host, processor, paid):
         db.session.flush()
     why = f"collective {paid.collective_slug!r} is unknown" if paid.collective_slug else "no collective named"
     row = ImportRow(import_id=imp.id, host_id=host.id, source_id=paid.ref,
-                    date=paid.cleared_at.astimezone(cleared.zone_of(host)).date(), amount=paid.amount,
+                    date=paid.cleared_at.astimezone(cleared.zone_of(host)).date(), amount=amount,
                     currency=paid.currency,
                     description=clean_line(f"{paid.description} ({paid.ref}; {why})", 500), merchant_name=name,
                     raw=json.dumps({"ref": paid.ref, "collective": paid.collective_slug,
-                                    "timestamps": paid.raw_timestamps, "fee": paid.fee}))
+                                    "timestamps": paid.raw_timestamps, "fee": getattr(paid, "fee", None)}))
     db.session.add(row)
     db.session.flush()
     return row
@@ -255,3 +256,83 @@ def payout_paid(host, processor, payout):
                                     cleared_at=payout.arrival_date))
     db.session.flush()
     return "payout recorded (a transfer to the bank: no ledger rows)"
+
+
+def _when(host, moment):
+    """`moment`, or the start of today when its month is closed (the money is learnt of after the close)."""
+    return cleared.start_of_day(host, cleared.today(host)) if cleared.is_closed(host, moment) else moment
+
+
+def dispute_opened(host, processor, opened):
+    """Hold the disputed amount: the collective's money moves to the processor until the dispute closes."""
+    charge = payment_of(host, processor, opened.ref)
+    if charge is None:
+        raise WaitForParent(opened.ref)
+    if charge.kind != "CONTRIBUTION":
+        raise ledger.LedgerError(f"{opened.ref} is waiting in triage (import row #{charge.import_row_id}): "
+                                 f"handle its dispute there")
+    if payment_of(host, processor, opened.dispute_id) is not None:
+        return "dispute already recorded"
+    if opened.amount > charge.amount or opened.currency != charge.currency:
+        raise ledger.LedgerError(f"dispute {opened.dispute_id} is for more than charge {opened.ref}")
+    order = db.session.get(Order, charge.order_id)
+    processor_account, collective = ledger.processor_account_of(host), order.to_account
+    cleared_at = _when(host, opened.opened_at)
+    rows = ledger.record_group(host, [
+        ledger.Entry(collective, processor_account, -opened.amount, LedgerKind.DISPUTE),
+        ledger.Entry(processor_account, collective, opened.amount, LedgerKind.DISPUTE),
+    ], currency=opened.currency, cleared_at=cleared_at, description=f"Disputed, held by "
+                                                                    f"{IMPORT_NAMES[processor]}: {order.description}",
+        order=order)
+    db.session.add(ProcessorPayment(host_id=host.id, processor=processor, ref=opened.dispute_id, kind="DISPUTE",
+                                    amount=opened.amount, currency=opened.currency, order_id=order.id,
+                                    group_id=rows[0].group_id, raw_timestamps=opened.raw_timestamps,
+                                    cleared_field="dispute_created", cleared_at=cleared_at))
+    db.session.flush()  # the unique (host, processor, ref) refuses a second hold of one dispute here
+    return "dispute opened: the disputed amount is held"
+
+
+def dispute_closed(host, processor, closed):
+    """Release the hold (won) or release it and refund the disputed amount to the cardholder (lost), once."""
+    dispute = payment_of(host, processor, closed.dispute_id)
+    if dispute is None:
+        raise WaitForParent(closed.dispute_id)
+    # `refunded` marks a dispute closed: the conditional UPDATE lets one delivery of the close act.
+    moved = db.session.execute(update(ProcessorPayment).where(
+        ProcessorPayment.id == dispute.id, ProcessorPayment.refunded == 0).values(refunded=dispute.amount)
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        return "dispute already closed"
+    ledger.reverse_group(host, dispute.group_id, reason=f"Dispute {closed.dispute_id} {closed.outcome}",
+                         cleared_at=_when(host, closed.closed_at))
+    if closed.outcome == "won":
+        return "dispute won: the held amount is released to the collective"
+    from hostadmin.processors.events import Refunded
+
+    refunded(host, processor, Refunded(closed.ref, None, dispute.currency, closed.raw_timestamps,
+                                       refund_id=closed.dispute_id, amount=dispute.amount))
+    return "dispute lost: the disputed amount is refunded to the cardholder"
+
+
+def card_spent(host, processor, spent):
+    """A virtual-card purchase: an expense of the card's collective, paid when the card was charged."""
+    if payment_of(host, processor, spent.ref) is not None:
+        return "card purchase already recorded"
+    payment = ProcessorPayment(host_id=host.id, processor=processor, ref=spent.ref, amount=spent.amount,
+                               currency=spent.currency, raw_timestamps=spent.raw_timestamps,
+                               cleared_field=spent.cleared_field, cleared_at=spent.cleared_at)
+    collective = _collective(host, spent.collective_slug)
+    if collective is None:
+        payment.kind = "TRIAGE"
+        payment.import_row_id = _triage_row(host, processor, spent, -spent.amount).id
+        db.session.add(payment)
+        db.session.flush()
+        return "waiting in triage"
+    payee = records.party(host, AccountKind.PAYEE, spent.merchant, field_name="payee")
+    expense = ledger_accounts.create_expense(host, collective=collective, payee=payee, amount=spent.amount,
+                                             description=spent.description, currency=spent.currency)
+    group = ledger.record_expense_paid(expense, cleared_at=spent.cleared_at)
+    payment.kind, payment.expense_id, payment.group_id = "EXPENSE", expense.id, group[0].group_id
+    db.session.add(payment)
+    db.session.flush()  # the unique (host, processor, ref) refuses a second purchase here
+    return f"card purchase recorded as expense #{expense.id}, paid"

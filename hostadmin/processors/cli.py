@@ -48,14 +48,17 @@ def configure_stripe(host_slug, webhook_secret, api_key, cleared_field):
 @click.option("--host", "host_slug", required=True, help="The host's slug.")
 @click.option("--public-key", "public_key", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Wise's webhook public key for the environment (a PEM file).")
+@click.option("--api-token", default=None,
+              help="A read-only API token: a transfer no expense records is looked up by its reference.")
+@click.option("--sandbox", is_flag=True, help="Wise's sandbox (api.sandbox.transferwise.tech).")
 @_cleared_option("wise")
-def configure_wise(host_slug, public_key, cleared_field):
+def configure_wise(host_slug, public_key, api_token, sandbox, cleared_field):
     """Connect Wise: its webhooks are checked with Wise's RSA public key."""
     try:
         pem = public_key.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
         refuse(f"cannot read the public key file {public_key}: {error}")
-    _save(host_slug, "wise", material=pem, cleared_field=cleared_field)
+    _save(host_slug, "wise", material=pem, api_key=api_token, sandbox=sandbox, cleared_field=cleared_field)
 
 
 @configure_cli.command("paypal")

@@ -72,6 +72,44 @@ class PayoutPaid:
 
 
 @dataclass(frozen=True)
+class DisputeOpened:
+    """A cardholder disputes `amount` of the charge `ref`: the processor holds it until the dispute closes."""
+
+    ref: str
+    dispute_id: str
+    amount: int
+    currency: str
+    opened_at: datetime
+    raw_timestamps: dict
+
+
+@dataclass(frozen=True)
+class DisputeClosed:
+    """The dispute `dispute_id` of the charge `ref` ended: "won" releases the held amount, "lost" refunds it."""
+
+    ref: str
+    dispute_id: str
+    outcome: str
+    closed_at: datetime
+    raw_timestamps: dict
+
+
+@dataclass(frozen=True)
+class CardSpent:
+    """A purchase with a virtual card of a collective (by slug; None or unknown: a row for triage)."""
+
+    ref: str
+    collective_slug: str | None
+    amount: int
+    currency: str
+    merchant: str
+    cleared_at: datetime
+    cleared_field: str
+    raw_timestamps: dict
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Recorded:
     """An event that changes nothing in the ledger; kept with why."""
 

@@ -81,10 +81,12 @@ def dispatch_pending():
     return done
 
 
-def apply_event(event_id, fetch_fee=None):
+def apply_event(event_id, fetch_fee=None, find_parent=None):
     """Apply one stored event (idempotent: only a RECEIVED or WAITING event is applied), then its waiters.
 
-    `fetch_fee(connection, event)` may return the event with its fee filled in (Stripe's API).
+    `fetch_fee(connection, event)` may return the event with its fee filled in (Stripe's API);
+    `find_parent(host, connection, ref)` may find what a waiting event waits for (Wise's API), applying it,
+    or return why it still waits.
     """
     event = db.session.get(ProcessorEvent, event_id)
     if event is None or event.status not in (EventStatus.RECEIVED, EventStatus.WAITING):
@@ -103,7 +105,12 @@ def apply_event(event_id, fetch_fee=None):
         db.session.rollback()
         event = db.session.get(ProcessorEvent, event_id)
         event.parent_ref = clean_line(waiting.ref, 255)
-        return _finish(event, EventStatus.WAITING, f"waiting for {waiting.ref}")
+        status = _finish(event, EventStatus.WAITING, f"waiting for {waiting.ref}")
+        why = find_parent(host, connection, waiting.ref) if find_parent else None
+        db.session.refresh(event)
+        if why and event.status == EventStatus.WAITING:
+            return _finish(event, EventStatus.WAITING, clean_line(f"waiting for {waiting.ref}: {why}", 1000))
+        return event.status if find_parent else status
     except REFUSALS as error:
         db.session.rollback()
         return _finish(db.session.get(ProcessorEvent, event_id), EventStatus.FAILED, str(error))
@@ -142,12 +149,20 @@ def _apply_one(host, processor, item):
         return apply.expense_paid(host, processor, item)
     if isinstance(item, domain.PayoutPaid):
         return apply.payout_paid(host, processor, item)
+    if isinstance(item, domain.DisputeOpened):
+        return apply.dispute_opened(host, processor, item)
+    if isinstance(item, domain.DisputeClosed):
+        return apply.dispute_closed(host, processor, item)
+    if isinstance(item, domain.CardSpent):
+        return apply.card_spent(host, processor, item)
     return f"recorded only: {item.note}"
 
 
 def _refs(items):
-    return [item.ref for item in items
+    """What events waiting on these items wait for: a charge, a transfer, or a dispute (its close)."""
+    refs = [item.ref for item in items
             if isinstance(item, (domain.ContributionPaid, domain.ExpensePaid)) and item.ref]
+    return refs + [item.dispute_id for item in items if isinstance(item, domain.DisputeOpened)]
 
 
 def set_wise_transfer(host, user, expense_id, transfer_id):

@@ -10,7 +10,9 @@ from stripe import SignatureVerificationError, WebhookSignature
 
 from hostadmin.money import is_currency, minor_digits
 from hostadmin.processors import timestamps
-from hostadmin.processors.events import ContributionPaid, FeeCharged, PayoutPaid, Recorded, Refunded
+from hostadmin.processors.events import (
+    CardSpent, ContributionPaid, DisputeClosed, DisputeOpened, FeeCharged, PayoutPaid, Recorded, Refunded,
+)
 from hostadmin.processors.verification import InvalidBody, VerificationError, parse_json
 from hostadmin.text import clean_line
 
@@ -104,6 +106,12 @@ def translate(event, cleared_field, now):
         arrival = timestamps.from_epoch(obj.get("arrival_date"), now + timestamps.AHEAD * 7, "arrival_date")
         return [PayoutPaid(_id(obj), amount_of(obj.get("amount"), currency), currency, arrival,
                            {"arrival_date": obj.get("arrival_date"), "created": obj.get("created")})]
+    if kind == "charge.dispute.created":
+        return [_dispute_opened(obj, now)]
+    if kind == "charge.dispute.closed":
+        return [_dispute_closed(event, obj, now)]
+    if kind == "issuing_transaction.created":
+        return [_card_spent(obj, now)]
     if kind == "charge.refund.updated":
         return [Recorded(obj.get("charge") if isinstance(obj.get("charge"), str) else None,
                          f"refund status {clean_line(str(obj.get('status')), 30)}: the money moves with "
@@ -163,3 +171,59 @@ def _contribution(obj, charge, cleared_field, now, ref=None, amount_field="amoun
         description=clean_line(obj.get("description") or "", 300) or "Stripe payment",
         contributor_name=clean_line(billing.get("name"), 200) if isinstance(billing.get("name"), str) else None,
         fee=fee)
+
+
+def _charge_of(dispute):
+    charge = dispute.get("charge")
+    charge = charge.get("id") if isinstance(charge, dict) else charge
+    if not isinstance(charge, str) or not charge or len(charge) > 255:
+        raise InvalidBody("the dispute names no charge")
+    return charge
+
+
+def _dispute_opened(obj, now):
+    # An inquiry ("warning_needs_response") moves no money: Stripe withdraws funds only for a real dispute.
+    status = str(obj.get("status") or "")
+    if status.startswith("warning_"):
+        return Recorded(_charge_of(obj), f"an inquiry ({clean_line(status, 40)}): Stripe holds no money")
+    currency = currency_of(obj)
+    amount = amount_of(obj.get("amount"), currency)
+    if amount == 0:
+        raise InvalidBody("a dispute of zero")
+    return DisputeOpened(_charge_of(obj), _id(obj), amount, currency,
+                         timestamps.from_epoch(obj.get("created"), now, "created"), {"created": obj.get("created")})
+
+
+def _dispute_closed(event, obj, now):
+    status = str(obj.get("status") or "")
+    if status not in ("won", "lost"):
+        return Recorded(_charge_of(obj), f"dispute closed as {clean_line(status, 40)}: no money moved")
+    # The dispute object has no closing time; the event's own `created` is when Stripe closed it.
+    return DisputeClosed(_charge_of(obj), _id(obj), status,
+                         timestamps.from_epoch(event.get("created"), now, "event created"),
+                         {"created": obj.get("created"), "closed": event.get("created")})
+
+
+def _card_spent(obj, now):
+    """An Issuing transaction: a capture (negative amount: money out of the balance) is an expense paid."""
+    kind = str(obj.get("type") or "")
+    if kind != "capture":
+        return Recorded(_id(obj), f"card transaction of type {clean_line(kind, 30)}: handle it on the expense "
+                                  f"it belongs to")
+    currency = currency_of(obj)
+    value = obj.get("amount")
+    if isinstance(value, bool) or not isinstance(value, int) or value >= 0:
+        raise InvalidBody("a card capture's amount is negative (money out of the balance)")
+    card = obj.get("card") if isinstance(obj.get("card"), dict) else {}
+    metadata = card.get("metadata") if isinstance(card.get("metadata"), dict) else {}
+    if not metadata.get("collective") and isinstance(obj.get("metadata"), dict):
+        metadata = obj["metadata"]
+    slug = metadata.get("collective")
+    merchant_data = obj.get("merchant_data") if isinstance(obj.get("merchant_data"), dict) else {}
+    merchant = clean_line(merchant_data.get("name"), 200) if isinstance(merchant_data.get("name"), str) else ""
+    return CardSpent(
+        ref=_id(obj), collective_slug=clean_line(slug, 100).strip() if isinstance(slug, str) else None,
+        amount=amount_of(-value, currency), currency=currency, merchant=merchant.strip() or "Card merchant",
+        cleared_at=timestamps.from_epoch(obj.get("created"), now, "created"), cleared_field="transaction_created",
+        raw_timestamps={"created": obj.get("created")},
+        description=f"Card purchase: {merchant.strip() or 'unknown merchant'}")

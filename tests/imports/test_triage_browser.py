@@ -214,16 +214,19 @@ def test_focus_is_visible_and_returns_to_the_row_when_its_panel_closes(logged_in
     page = logged_in_page(world["admin"])
     page.goto(f"/h/river/imports/{world['imp'].id}/rows")
     page.locator("h1").click()
-    page.keyboard.press("j")
-    gift = row_locator(page, world["rows"]["gift"])
-    main = gift.locator("tr.main")
-    expect(main).to_be_focused()
-    assert main.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
-    page.keyboard.press("l")
-    expect(gift.locator("tr.panel")).to_be_visible()
-    page.keyboard.press("Escape")
-    expect(gift.locator("tr.panel")).to_have_count(0)
-    expect(main).to_be_focused()
+    # The gift's link panel focuses its number box; the print shop's focuses the suggested expense's button.
+    for steps, name, focused in ((1, "gift", 'input[name="target_id"]'), (1, "print", "button.primary")):
+        for _ in range(steps):
+            page.keyboard.press("j")
+        row = row_locator(page, world["rows"][name])
+        main = row.locator("tr.main")
+        expect(main).to_be_focused()
+        assert main.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+        page.keyboard.press("l")
+        expect(row.locator(f"tr.panel {focused}")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(row.locator("tr.panel")).to_have_count(0)
+        expect(main).to_be_focused()
 
 
 def test_an_accountant_has_no_checkboxes_actions_or_action_keys(logged_in_page, world, db):

@@ -5,6 +5,7 @@ from flask import current_app, g, url_for
 from sqlalchemy import func, or_, select
 
 from hostadmin.auth.models import Role
+from hostadmin.banking.errors import explain, in_words
 from hostadmin.banking.models import ItemStatus, PlaidItem
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRun, RunOutcome, TransactionsImport
@@ -60,12 +61,16 @@ def banners_for(host):
         if item.status in MESSAGES:
             level, text, action = MESSAGES[item.status]
             detail = item.error_message or item.error_code or "an error at the bank."
+            if item.status == ItemStatus.ERROR.value:  # Plaid's raw text, said in words with its code
+                detail = in_words(item.error_code, item.error_message) + \
+                    (f" ({item.error_code})" if item.error_code else "")
             banners.append(Banner(item.id, item.status, level, text.format(bank=item.display_name, detail=detail),
                                   action, url))
         if item.id in failing:
             run = failing[item.id]
             banners.append(Banner(item.id, "SYNC_FAILED", "error",
-                                  f"{item.display_name} cannot sync: {run.error_code}: {shorten(run.error, 200)}",
+                                  f"{item.display_name} cannot sync: {shorten(in_words(run.error_code, run.error), 200)}"
+                                  f" ({run.error_code})",
                                   "Review", item_url(item, run)))
         if item.new_accounts_available and item.status != ItemStatus.DISCONNECTED.value:
             banners.append(Banner(item.id, "NEW_ACCOUNTS", "info", f"New accounts available at {item.display_name}.",
@@ -104,6 +109,7 @@ def install(app):
     """Register the context processor (item_banners) and the item_url and failed_sync_run template helpers."""
     app.add_template_global(item_url, "item_url")
     app.add_template_global(failed_sync_run, "failed_sync_run")
+    app.add_template_global(explain, "plaid_error")
 
     @app.context_processor
     def item_banners():

@@ -5,7 +5,7 @@ from jinja2_fragments.flask import render_block
 
 from hostadmin.auth.access import get_for_host_or_404, host_blueprint
 from hostadmin.banking import accounts as bank_accounts
-from hostadmin.banking import connect, service
+from hostadmin.banking import connect, progress, service
 from hostadmin.banking.jobs import request_sync
 from hostadmin.banking.models import PlaidItem
 from hostadmin.banking.plaid_client import get_client
@@ -31,7 +31,8 @@ def connections():
 def item(item_id):
     plaid_item = get_for_host_or_404(PlaidItem, item_id)
     context = {"item": plaid_item, "runs": service.recent_runs(plaid_item, 25),
-               "link_script": service.link_script_url()}
+               "link_script": service.link_script_url(), "waiting": progress.waiting(plaid_item),
+               "live_pages": progress.pages_so_far}
     if request.htmx and request.args.get("fragment") == "status":
         return render_block("banking/item.html", "status", **context)
     return render_template("banking/item.html", **context)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import psycopg
 from sqlalchemy import exc, select, update
 
-from hostadmin.banking import locks
+from hostadmin.banking import locks, progress as live
 from hostadmin.banking.apply import RowWriter, account_map
 from hostadmin.banking.crypto import decrypt_token
 from hostadmin.banking.decode import InvalidLine, bank_line, currency_of, decode_transaction, invalid_entry
@@ -89,6 +89,8 @@ def sync_item(item, client, trigger="manual", lock=None):
     run = ImportRun(import_id=tx_import.id, host_id=item.host_id, trigger=trigger,
                     outcome=RunOutcome.RUNNING.value, started_at=utcnow())
     db.session.add(run)
+    db.session.flush()
+    run_id = run.id  # read before the commit expires `run`: the page loop reports its progress by it
     db.session.commit()
     run.timings = Timings()
     # Kept off the ORM object while pages are fetched: touching `run` would autoflush an
@@ -103,7 +105,7 @@ def sync_item(item, client, trigger="manual", lock=None):
             with Spool() as spool:
                 try:
                     cursor, accounts = _fetch_all(client, item, start_cursor, spool, run.timings, progress,
-                                                  lock)
+                                                  lock, run_id=run_id)
                 except MutationDuringPagination:
                     progress.restarts += 1
                     continue
@@ -174,7 +176,7 @@ def import_of(item):
     return tx_import
 
 
-def _fetch_all(client, item, start_cursor, spool, timings, progress, lock):
+def _fetch_all(client, item, start_cursor, spool, timings, progress, lock, run_id=None):
     """Read every page after start_cursor into the spool; returns (next_cursor, accounts seen)."""
     access_token = decrypt_token(item.access_token_encrypted)
     cursor = start_cursor
@@ -184,6 +186,8 @@ def _fetch_all(client, item, start_cursor, spool, timings, progress, lock):
     while True:
         page = fetch_page(client, access_token, cursor, timings)
         pages += 1
+        if run_id is not None:
+            live.report_pages(run_id, pages)  # the connection page shows it while the run goes on
         started = time.perf_counter()
         for account in page.accounts:
             accounts[account.account_id] = account

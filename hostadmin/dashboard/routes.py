@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hostadmin.auth.access import host_blueprint, role_required
+from hostadmin.auth.access import host_blueprint, is_admin, role_required
 from hostadmin.auth.service import hosts_of
 from hostadmin.dashboard import service, settings as host_settings
 from hostadmin.dashboard.forms import CollectiveForm, SettingsForm
@@ -30,6 +30,7 @@ def home(form=None, status=200):
         rows=rows,
         total=sum(row.balance for row in rows),
         host_fees=service.host_fee_balance(g.host),
+        todo=service.todo(g.host, admin=is_admin()),
         form=form or CollectiveForm(formdata=None),
     ), status
 

@@ -15,7 +15,8 @@ from hostadmin.auth.service import create_user
 from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.ledger import accounts, service as ledger
-from hostadmin.ledger.models import AccountKind, Host, OrderKind
+from hostadmin.imports.models import ImportRow, TransactionsImport
+from hostadmin.ledger.models import AccountKind, Expense, ExpenseStatus, Host, Order, OrderKind, OrderStatus
 
 DEMO_HOST_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@example.org"
@@ -74,8 +75,9 @@ def seed_demo():
 
     # Expected contributions still waiting for the bank (to be linked from imports).
     for amount in (15000, 7500, 30000):
-        accounts.create_order(host, contributor=rng.choice(contributors), collective=rng.choice(collectives),
-                              amount=amount, description="Pledged transfer", created_by=admin)
+        with _clock_at(now - timedelta(days=rng.randint(4, 9))):
+            accounts.create_order(host, contributor=rng.choice(contributors), collective=rng.choice(collectives),
+                                  amount=amount, description="Pledged transfer", created_by=admin)
 
     # Expenses: most paid, a few approved and waiting for payment.
     for index in range(14):
@@ -91,8 +93,39 @@ def seed_demo():
             cleared = submitted + timedelta(days=rng.randint(1, 3))
             with _clock_at(cleared + timedelta(hours=1)):
                 ledger.record_expense_paid(expense, cleared_at=cleared, created_by=admin)
+    _seed_statement(host, rng, now)
     db.session.commit()
     return host
+
+
+# Bank lines nothing in the ledger expects: a fee, a cash deposit and a grant to add as funds.
+UNEXPECTED_LINES = [(-1500, "MONTHLY SERVICE FEE", 2), (4200, "CASH DEPOSIT BRANCH 114", 6),
+                    (25000, "ACH CREDIT ACME FOUNDATION GRANT", 3)]
+
+
+def _seed_statement(host, rng, now):
+    """An uploaded statement to triage: a line for each expected contribution and each approved expense
+    (so Link has a suggestion on the first visit), and a few lines nothing expects."""
+    imp = TransactionsImport(host_id=host.id, source="CSV", name="Demo checking statement",
+                             csv_mapping={"account": "Demo checking ••4821"}, created_at=now)
+    db.session.add(imp)
+    db.session.flush()
+    lines = []
+    for order in db.session.scalars(select(Order).where(Order.host_id == host.id,
+                                                       Order.status == OrderStatus.PENDING.value)
+                                    .order_by(Order.id)):
+        day = order.created_at + timedelta(days=rng.randint(1, 3))
+        lines.append((order.amount, f"TRANSFER FROM {order.from_account.name.upper()}", day))
+    for expense in db.session.scalars(select(Expense).where(Expense.host_id == host.id,
+                                                           Expense.status == ExpenseStatus.APPROVED.value)
+                                      .order_by(Expense.id)):
+        day = min(expense.created_at + timedelta(days=rng.randint(1, 3)), now)
+        lines.append((-expense.amount, f"PAYMENT {expense.payee.name.upper()}", day))
+    lines += [(amount, text, now - timedelta(days=back)) for amount, text, back in UNEXPECTED_LINES]
+    for number, (amount, description, moment) in enumerate(sorted(lines, key=lambda line: line[2]), 1):
+        db.session.add(ImportRow(import_id=imp.id, host_id=host.id, source_id=f"demo-statement-{number}",
+                                 date=moment.date(), amount=amount, currency=host.currency,
+                                 description=description, created_at=now, updated_at=now))
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from hostadmin.extensions import db
 from hostadmin.imports.forms import ROW_STATUSES, Filters
 from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RowStatus, TransactionsImport
 from hostadmin.imports.payouts import label as payout_label
-from hostadmin.ledger.models import Account, AccountKind
+from hostadmin.ledger.models import Account, AccountKind, Expense, Order
+from hostadmin.money import format_money
 from hostadmin.processors.models import ProcessorPayment
 from hostadmin.params import MAX_INT, parse_id, parse_int
 
@@ -255,7 +256,24 @@ def names_for(rows):
         select(ProcessorPayment).where(ProcessorPayment.kind == "PAYOUT",
                                        ProcessorPayment.import_row_id.in_(payout_row_ids)))} if payout_row_ids else {}
     return {"account_labels": labels, "collective_names": collectives, "statement_accounts": statements,
-            "payout_names": payouts}
+            "payout_names": payouts, "link_mismatch": link_mismatches(rows)}
+
+
+def link_mismatches(rows):
+    """{row id: "The bank line is now $12.00; order #3 is $10.00."} for linked rows whose amount no longer
+    matches what they are linked to (the bank changed the line after the link)."""
+    orders = {row.order_id: row for row in rows if row.status == RowStatus.LINKED.value and row.order_id}
+    expenses = {row.expense_id: row for row in rows if row.status == RowStatus.LINKED.value and row.expense_id}
+    found = {}
+    for model, linked, what in ((Order, orders, "order"), (Expense, expenses, "expense")):
+        if not linked:
+            continue
+        for target in db.session.scalars(select(model).where(model.id.in_(linked))):
+            row = linked[target.id]
+            if abs(row.amount) != target.amount or row.currency != target.currency:
+                found[row.id] = (f"The bank line is now {format_money(abs(row.amount), row.currency)}; "
+                                 f"{what} #{target.id} is {format_money(target.amount, target.currency)}.")
+    return found
 
 
 def row_is_open(row):

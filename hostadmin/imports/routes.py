@@ -1,5 +1,5 @@
 """Triage pages: imports list, rows list (filters, keyset pages, counts, new-row notice), bulk actions."""
-from flask import g, make_response, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -187,6 +187,10 @@ def assign_account(account_id):
     except TriageError as exc:
         db.session.rollback()
         error = str(exc)
+    if not request.htmx:  # the plain form: back to the list, which says what happened
+        flash(error or f"{account.label}: default collective "
+              f"{'set to ' + collective.name if collective else 'removed'}.", "error" if error else "success")
+        return redirect(url_for("imports.assignments"), 303)
     return render_block("imports/assignments.html", "account_row", account=account, error=error,
                         collectives=queries.accounts_of_kind(g.host, AccountKind.COLLECTIVE),
                         saved=error is None, is_admin=is_admin()), (422 if error else 200)

@@ -9,4 +9,23 @@
       event.preventDefault();
     }
   });
+
+  // A table that scrolls inside its box (narrow windows) takes keyboard focus, so arrow keys can scroll
+  // it even when it holds no link or button; a table that fits is no extra tab stop.
+  function markScrollers() {
+    document.querySelectorAll("table.data").forEach(function (table) {
+      var scrolls = table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+        table.dataset.scrollFocus = "";
+      } else if (!scrolls && table.dataset.scrollFocus !== undefined) {
+        table.removeAttribute("tabindex");
+        delete table.dataset.scrollFocus;
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", markScrollers);
+  if (document.readyState !== "loading") markScrollers();
+  window.addEventListener("resize", markScrollers);
+  document.addEventListener("htmx:afterSettle", markScrollers);
 })();

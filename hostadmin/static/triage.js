@@ -91,18 +91,25 @@
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     var typing = target.matches && target.matches("input, textarea, select");
+    if (event.key === "Escape") {
+      // Esc closes the row's open panel wherever the focus is in the row (a field, a suggestion's button,
+      // the row itself); focus then returns to the row (htmx:afterSettle below).
+      var panel = target.closest && target.closest("tbody.row");
+      var cancel = panel && panel.querySelector("[data-cancel]");
+      if (cancel) { event.preventDefault(); cancel.click(); return; }
+      if (typing) { target.blur(); return; }
+    }
     if (typing) {
-      if (event.key === "Escape") {
-        var panel = target.closest("tbody.row");
-        var cancel = panel && panel.querySelector("[data-cancel]");
-        if (cancel) { cancel.click(); } else { target.blur(); }
-      } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.form) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.form) {
         event.preventDefault();
         target.form.requestSubmit();
       }
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // A reader (accountant) has no actions: their letters stay free for the browser.
+    var canAct = !!document.querySelector("[data-triage][data-can-act]");
+    if (!canAct && "xihalnu".indexOf(event.key) >= 0) return;
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;

@@ -71,20 +71,89 @@ def test_at_phone_width_the_top_bar_is_a_menu_and_no_page_scrolls_sideways(logge
     expect(page.get_by_role("heading", level=1)).to_contain_text("Webhook")
 
 
-def test_a_wide_table_scrolls_inside_its_box_at_phone_width(logged_in_page, river):
+def inside_the_screen(locator, width):
+    box = locator.bounding_box()
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_at_phone_width_each_bank_row_is_a_card_with_its_amount_and_actions_on_screen(logged_in_page, river):
     page = logged_in_page(river["admin"])
     page.set_viewport_size(PHONE)
     page.goto(f"/h/river/imports/{river['imp'].id}/rows")
-    box = page.locator("table.triage-rows")
+    table = page.locator("table.triage-rows")
+    scroll, client = table.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll <= client <= PHONE["width"]  # no sideways scroll, not even inside the box
+    rows = page.locator("tbody.row")
+    assert rows.count() == 3
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        expect(row.locator("td.amount")).to_be_visible()
+        assert inside_the_screen(row.locator("td.amount"), PHONE["width"])
+        for action in ("Add funds", "Link", "Ignore", "Hold", "Note"):
+            button = row.get_by_role("button", name=action)
+            if button.count():
+                expect(button).to_be_visible()
+                assert inside_the_screen(button, PHONE["width"]), action
+        assert inside_the_screen(row.get_by_role("checkbox"), PHONE["width"])
+    # A panel opened in a card fits the screen too.
+    rows.first.get_by_role("button", name="Note").click()
+    expect(rows.first.locator("textarea")).to_be_visible()
+    assert inside_the_screen(rows.first.locator("tr.panel"), PHONE["width"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_wide_table_scrolls_inside_its_box_at_phone_width(logged_in_page, river):
+    page = logged_in_page(river["admin"])
+    page.set_viewport_size(PHONE)
+    page.goto("/h/river/imports/")
+    box = page.locator("table.data").first
     scroll, client = box.evaluate("el => [el.scrollWidth, el.clientWidth]")
     assert client <= PHONE["width"] and scroll > client  # the table's own scroll, not the page's
-    expect(box.locator("td.amount").first).to_be_attached()
+    assert box.get_attribute("tabindex") == "0"  # and the keyboard can scroll it
 
 
-def test_on_a_wide_screen_the_menu_is_an_ordinary_bar(logged_in_page, river):
+@pytest.mark.parametrize("width", [1100, 1280, 1400])
+def test_on_a_wide_screen_the_menu_is_an_ordinary_bar(logged_in_page, river, width):
     page = logged_in_page(river["admin"])
-    page.set_viewport_size({"width": 1400, "height": 900})
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto("/h/river/")
     expect(page.locator(".topbar summary")).to_be_hidden()
+    # A long host name and address wrap inside the dark bar: nothing falls off its end.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    bar = page.locator(".topbar").bounding_box()
+    sign_out = page.get_by_role("button", name="Sign out").bounding_box()
+    assert sign_out["x"] + sign_out["width"] <= bar["x"] + bar["width"]
+    assert bar["y"] <= sign_out["y"] and sign_out["y"] + sign_out["height"] <= bar["y"] + bar["height"]
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.fixture
+def money(db, clock):
+    from hostadmin.ledger import accounts, service as ledger
+    from tests.factories import make_contributor, make_payee
+
+    host = make_host(slug="river", name="River Host")
+    rowers = make_collective(host, "River Rowers with a long collective name")
+    order = accounts.create_order(host, contributor=make_contributor(host, "A contributor with a long name"),
+                                  collective=rowers, amount=123456, description="A long description " * 3)
+    ledger.record_order_paid(order, cleared_at=clock.now)
+    accounts.create_expense(host, collective=rowers, payee=make_payee(host, "A payee with a long name"),
+                            amount=4200, description="Another long description " * 3)
+    admin = make_user(host)
+    db.session.commit()
+    return {"admin": admin}
+
+
+@pytest.mark.parametrize("url", ["/h/river/ledger/", "/h/river/contributions/", "/h/river/expenses/"])
+def test_at_phone_width_a_lists_amount_stays_on_screen_while_its_table_scrolls(logged_in_page, money, url):
+    page = logged_in_page(money["admin"])
+    page.set_viewport_size(PHONE)
+    page.goto(url)
+    table = page.locator("table.data").first
+    scroll, client = table.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll > client  # the table scrolls in its box...
+    amount = table.locator("tbody td.num").first
+    assert inside_the_screen(amount, PHONE["width"])  # ...with the amount on screen at either end
+    table.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert inside_the_screen(amount, PHONE["width"])

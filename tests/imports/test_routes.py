@@ -109,6 +109,78 @@ def test_accountant_reads_but_cannot_act(client, login_as, world):
     assert ImportRow.query.filter_by(status="IGNORED").count() == 0
 
 
+def test_accountant_sees_no_checkboxes_actions_column_or_action_shortcuts(client, login_as, world):
+    login_as(world["accountant"])
+    page = client.get(f"/h/river/imports/{world['imp'].id}/rows").get_data(as_text=True)
+    assert 'name="row"' not in page and "data-select-page" not in page and ">Actions</th>" not in page
+    assert "data-key=" not in page and 'id="undo-button"' not in page and "data-can-act" not in page
+    shortcuts = page.split('id="shortcuts"')[1]
+    assert "next / previous row" in shortcuts and "ignore" not in shortcuts and "undo" not in shortcuts
+    fragment = client.get(f"/h/river/imports/row/{world['rows'][0].id}", headers=HX).get_data(as_text=True)
+    assert "Deposit 0" in fragment and "<td" in fragment and 'name="row"' not in fragment
+
+
+def test_admin_sees_checkboxes_actions_and_every_shortcut(client, login_as, world):
+    login_as(world["admin"])
+    page = client.get(f"/h/river/imports/{world['imp'].id}/rows").get_data(as_text=True)
+    assert 'name="row"' in page and ">Actions</th>" in page and "data-can-act" in page
+    assert "undo your last action" in page.split('id="shortcuts"')[1]
+
+
+def row_html(client, row):
+    return client.get(f"/h/river/imports/row/{row.id}", headers=HX).get_data(as_text=True)
+
+
+def test_each_row_offers_only_the_actions_that_fit_it(client, login_as, world, db, clock):
+    login_as(world["admin"])
+    pending, ignored, held = world["rows"]
+    service.change_status(world["river"], world["admin"], ignored, "ignore")
+    service.change_status(world["river"], world["admin"], held, "hold")
+    removed = make_import_row(world["imp"], amount=500, removed_at=clock.now)
+    linked = make_import_row(world["imp"], amount=700)
+    db.session.commit()
+    service.add_funds(world["river"], world["admin"], linked, collective=world["rowers"],
+                      contributor=make_contributor(world["river"]))
+
+    def buttons(row):
+        return set(re.findall(r">(Add funds|Link|Ignore|Hold|Restore|Unlink|Note)<", row_html(client, row)))
+
+    assert buttons(pending) == {"Add funds", "Link", "Ignore", "Hold", "Note"}
+    assert buttons(ignored) == {"Hold", "Restore", "Note"}
+    assert buttons(held) == {"Add funds", "Link", "Ignore", "Restore", "Note"}
+    assert buttons(linked) == {"Unlink", "Note"}
+    assert buttons(removed) == {"Note"}
+
+
+def test_a_linked_row_whose_amount_the_bank_changed_says_the_amounts_now_differ(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    service.add_funds(world["river"], world["admin"], row, collective=world["rowers"],
+                      contributor=make_contributor(world["river"]))
+    order = db.session.get(Order, row.order_id)
+    assert "amounts now differ" not in row_html(client, row)
+    row.amount, row.needs_review = 1250, True  # what a bank sync writes when the line changes after triage
+    db.session.commit()
+    html = row_html(client, row)
+    assert "amounts now differ" in html
+    assert f"The bank line is now $12.50; order #{order.id} is $10.00." in html
+    listing = client.get(f"/h/river/imports/{world['imp'].id}/rows?status=LINKED").get_data(as_text=True)
+    assert "amounts now differ" in listing
+
+
+def test_an_unlinked_row_no_longer_shows_the_collective_of_its_link(client, login_as, world, db):
+    login_as(world["admin"])
+    row = world["rows"][0]
+    row.collective_id = None
+    db.session.commit()
+    service.add_funds(world["river"], world["admin"], row, collective=world["rowers"],
+                      contributor=make_contributor(world["river"]))
+    assert "River Rowers" in row_html(client, row).split('class="status"')[1]
+    response = client.post_with_csrf(f"/h/river/imports/row/{row.id}/unlink", {"reason": "Wrong"}, htmx=True)
+    assert response.status_code == 200
+    assert "River Rowers" not in response.get_data(as_text=True).split('class="status"')[1].split("</td>")[0]
+
+
 def test_posts_without_csrf_are_refused(client, login_as, world):
     login_as(world["admin"])
     row = world["rows"][0]
@@ -218,6 +290,22 @@ def test_assign_a_bank_account_to_a_default_collective(client, login_as, world, 
     assert response.status_code == 200 and "Saved" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(BankAccount, account.id).default_collective_id == choir.id
+
+
+def test_assign_without_javascript_is_a_form_that_posts_and_comes_back_saying_so(client, login_as, world, db):
+    from hostadmin.banking.models import BankAccount
+
+    account = BankAccount.query.filter_by(host_id=world["river"].id).one()
+    login_as(world["admin"])
+    page = client.get("/h/river/imports/assignments").get_data(as_text=True)
+    assert f'method="post" action="/h/river/imports/assignments/{account.id}"' in page
+    assert '<noscript><button type="submit">Save</button></noscript>' in page
+    response = client.post_with_csrf(f"/h/river/imports/assignments/{account.id}", {"collective": ""})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/h/river/imports/assignments")
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{account.label}: default collective removed." in after
+    db.session.expire_all()
+    assert db.session.get(BankAccount, account.id).default_collective_id is None
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -328,3 +328,20 @@ def test_every_triage_change_moves_a_rows_version(world, db):
         db.session.expire_all()
         versions_seen.append(db.session.get(ImportRow, row.id).version)
     assert versions_seen == sorted(set(versions_seen)), versions_seen  # strictly increasing
+
+
+def test_an_unlinked_row_drops_the_collective_of_its_link_and_keeps_its_own_assignment(world, db):
+    host, rowers, account, imp, admin = world
+    swimmers = make_collective(host, "Swimmers")
+    order = accounts.create_order(host, contributor=make_contributor(host), collective=rowers, amount=3000)
+    plain = make_import_row(imp, amount=3000)
+    assigned = make_import_row(imp, amount=4000, collective_id=swimmers.id)
+    service.link_order(host, admin, plain, order.id)
+    service.add_funds(host, admin, assigned, collective=rowers, contributor=make_contributor(host))
+    assert plain.collective_id == rowers.id and assigned.collective_id == rowers.id
+
+    service.unlink(host, admin, plain, "Wrong line")
+    service.unlink(host, admin, assigned, "Wrong collective")
+
+    assert plain.collective_id is None
+    assert assigned.collective_id == swimmers.id  # the assignment made before the link

@@ -5,10 +5,11 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from hostadmin.auth.models import Role
 from hostadmin.extensions import db
 from hostadmin.imports.models import ImportRow
 from hostadmin.ledger import accounts, service as ledger
-from hostadmin.ledger.models import LedgerTransaction, Order
+from hostadmin.ledger.models import Host, LedgerTransaction, Order
 from tests.factories import (
     make_bank_account, make_collective, make_contributor, make_host, make_import, make_import_row, make_payee,
     make_user,
@@ -189,3 +190,56 @@ def test_csv_mapping_is_detected_and_a_corrected_column_redraws_the_preview(logg
     expect(page.locator("tbody.row")).to_contain_text("Dank")
     page.get_by_role("link", name="Upload a statement").click()
     expect(page.locator("#history tbody tr").first).to_contain_text("november.csv")
+
+
+def test_shortcut_letters_typed_in_a_field_are_text_not_actions(logged_in_page, world):
+    page = logged_in_page(world["admin"])
+    page.goto(f"/h/river/imports/{world['imp'].id}/rows")
+    page.locator("h1").click()
+    page.keyboard.press("j")
+    gift = row_locator(page, world["rows"]["gift"])
+    page.keyboard.press("n")  # the note panel, its box focused
+    box = gift.locator("textarea")
+    expect(box).to_be_focused()
+    page.keyboard.type("hold in limbo")  # h, i, l, n, a: none fires
+    expect(box).to_have_value("hold in limbo")
+    expect(gift.locator(".status-badge")).to_have_text("to do")
+    page.locator("#q").fill("")
+    page.locator("#q").type("ih")
+    expect(page.locator('#counts [data-count="IGNORED"]')).to_have_text("0")
+    expect(page.locator('#counts [data-count="ON_HOLD"]')).to_have_text("0")
+
+
+def test_focus_is_visible_and_returns_to_the_row_when_its_panel_closes(logged_in_page, world):
+    page = logged_in_page(world["admin"])
+    page.goto(f"/h/river/imports/{world['imp'].id}/rows")
+    page.locator("h1").click()
+    # The gift's link panel focuses its number box; the print shop's focuses the suggested expense's button.
+    for steps, name, focused in ((1, "gift", 'input[name="target_id"]'), (1, "print", "button.primary")):
+        for _ in range(steps):
+            page.keyboard.press("j")
+        row = row_locator(page, world["rows"][name])
+        main = row.locator("tr.main")
+        expect(main).to_be_focused()
+        assert main.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+        page.keyboard.press("l")
+        expect(row.locator(f"tr.panel {focused}")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(row.locator("tr.panel")).to_have_count(0)
+        expect(main).to_be_focused()
+
+
+def test_an_accountant_has_no_checkboxes_actions_or_action_keys(logged_in_page, world, db):
+    reader = make_user(db.session.get(Host, world["imp"].host_id), Role.ACCOUNTANT, email="books@river.org")
+    db.session.commit()
+    page = logged_in_page(reader)
+    page.goto(f"/h/river/imports/{world['imp'].id}/rows")
+    expect(page.locator('input[name="row"]')).to_have_count(0)
+    expect(page.get_by_role("columnheader", name="Actions")).to_have_count(0)
+    page.locator("h1").click()
+    page.keyboard.press("j")
+    page.keyboard.press("i")
+    expect(row_locator(page, world["rows"]["gift"]).locator(".status-badge")).to_have_text("to do")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_contain_text("next / previous row")
+    expect(page.locator("#shortcuts")).not_to_contain_text("ignore")

@@ -121,7 +121,9 @@ def test_item_error_other_than_login_is_an_error_status_with_its_code(sender, it
     error = {**ITEM_ERROR, "error_code": "INSTITUTION_NOT_RESPONDING", "display_message": "The bank is not responding."}
     sender.send("ERROR", "item-1", error=error)
     assert (fresh(item).status, fresh(item).error_code) == ("ERROR", "INSTITUTION_NOT_RESPONDING")
-    assert "First Platypus Bank cannot sync: The bank is not responding." in dashboard(admin_client)
+    # Said in words a host admin can act on, with Plaid's code beside them.
+    assert ("First Platypus Bank cannot sync: The bank is not answering right now. Nothing to do: the sync is "
+            "tried again later. (INSTITUTION_NOT_RESPONDING)") in dashboard(admin_client)
 
 
 def test_login_repaired_clears_the_banner_and_catches_up(sender, item, admin_client):

@@ -62,6 +62,8 @@ MARKERS = "not browser and not postgres"
 # Mutants that cannot change behaviour: (module, source line, mutated line, reason). Lines are compared
 # stripped; they are excluded from the score and listed in the report with the reason.
 DECODE, LEDGER, CSV = "hostadmin/banking/decode.py", "hostadmin/ledger/service.py", "hostadmin/imports/csv_import.py"
+FUNDS = "hostadmin/funds/service.py"
+SAME_DATE = "every row of a ledger group has the same cleared_at, so any row of it gives the same date"
 EQUIVALENT = [
     (DECODE, 'iso_currency_code: str | None = None', 'iso_currency_code: str | None = ""',
      "read only by currency_of(), where an empty code falls through `or` exactly like None"),
@@ -131,6 +133,18 @@ EQUIVALENT = [
     (CSV, 'statement = insert(ImportRow).values(values[start:start + 1000]).on_conflict_do_nothing(',
      'statement = insert(ImportRow).values(values[start:start + 1001]).on_conflict_do_nothing(',
      "batches overlap by one row, which ON CONFLICT DO NOTHING skips; RETURNING counts it once"),
+    # funds/service.py: every row of a ledger group has the same cleared_at (record_group writes one, the
+    # invariants checked after every test refuse anything else), so which row it is read from cannot matter.
+    (FUNDS, 'audit.record(host, user, "funds.add", order, after=snapshot(order, group[0].cleared_at))',
+     'audit.record(host, user, "funds.add", order, after=snapshot(order, group[1].cleared_at))', SAME_DATE),
+    (FUNDS, 'before = snapshot(original, rows[0].cleared_at)', 'before = snapshot(original, rows[1].cleared_at)',
+     SAME_DATE),
+    (FUNDS, '"cleared_at": (cleared_at or rows[0].cleared_at).isoformat(),',
+     '"cleared_at": (cleared_at or rows[1].cleared_at).isoformat(),', SAME_DATE),
+    (FUNDS, 'cleared_at = rows[0].cleared_at', 'cleared_at = rows[1].cleared_at', SAME_DATE),
+    (FUNDS, 'if contributor is None and contributor_name is not None and clean_line(contributor_name, 200).strip() \\',
+     'if contributor is None and contributor_name is not None and clean_line(contributor_name, 201).strip() \\',
+     "only tested for being non-blank: a name cut at 200 or 201 characters is blank exactly when it is all blank"),
 ]
 
 STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",

@@ -236,3 +236,61 @@ def test_balances_by_effective_date_include_the_whole_day_in_the_hosts_zone(worl
     assert on(date(2026, 11, 2)) == {choir.slug: 0, rowers.slug: 0}
     assert on(date(2026, 11, 3)) == {choir.slug: 0, rowers.slug: 920}
     assert on(None) == {choir.slug: 0, rowers.slug: 920 + 1840}
+
+
+def test_adding_funds_is_written_to_the_audit_log_with_what_was_added(world):
+    host, user, rowers, _ = world
+    order = add(host, user, rowers, contributor_name="Ann Lee")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == order.id))
+    assert (entry.action, entry.after["amount"], entry.after["cleared_at"]) == ("funds.add", 10000,
+                                                                                NOV_3.isoformat())
+    assert entry.after["contributor"] == "Ann Lee"
+
+
+def test_an_edit_can_change_only_the_contributor_by_name_and_reuses_a_known_one(world):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers, contributor_name="Ann Lee")
+    known = add(host, user, rowers, contributor_name="Bo Chan").from_account
+    corrected = service.edit_funds(host, user, original.id, reason="Was Bo", contributor_name="  bo chan ")
+    assert corrected.from_account_id == known.id and corrected.amount == 10000
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "funds.edit"))
+    assert (entry.before, entry.after) == ({"contributor": "Ann Lee"}, {"contributor": "Bo Chan"})
+    again = service.edit_funds(host, user, corrected.id, reason="A stranger", contributor_name="Cy Dee")
+    assert again.from_account.name == "Cy Dee" and again.from_account_id not in (known.id, original.from_account_id)
+
+
+@pytest.mark.parametrize("name", ["ann lee", "  ANN LEE  ", ""])
+def test_the_same_contributor_in_another_case_or_no_name_is_nothing_to_change(world, name):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers, contributor_name="Ann Lee")
+    with pytest.raises(FundsError, match="nothing to change"):
+        service.edit_funds(host, user, original.id, reason="same", contributor_name=name)
+
+
+def test_a_contributor_or_description_longer_than_its_column_compares_as_stored(world):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers, contributor_name="A" * 201, description="D" * 501)
+    assert (original.from_account.name, original.description) == ("A" * 199 + "…", "D" * 499 + "…")
+    # Cut to the columns' 200 and 500 characters as when they were added, they are the stored values.
+    with pytest.raises(FundsError, match="nothing to change"):
+        service.edit_funds(host, user, original.id, reason="same", contributor_name="A" * 201)
+    with pytest.raises(FundsError, match="nothing to change"):
+        service.edit_funds(host, user, original.id, reason="same", description="D" * 501)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_an_edit_or_revert_without_a_reason_is_refused(world, reason):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers)
+    with pytest.raises(FundsError, match="a reason is required"):
+        service.edit_funds(host, user, original.id, reason=reason, amount=5)
+    with pytest.raises(FundsError, match="a reason is required"):
+        service.revert_funds(host, user, [original.id], reason=reason)
+
+
+def test_a_reason_is_kept_up_to_2000_characters(world):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers)
+    service.edit_funds(host, user, original.id, reason="r" * 2001, amount=5)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "funds.edit"))
+    assert len(entry.data["reason"]) == 2000

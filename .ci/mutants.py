@@ -35,8 +35,8 @@ MODULES = {
     "hostadmin/banking/decode.py": ["tests/banking/test_decode_amounts.py", "tests/banking/test_decode_limits.py",
                                     "tests/banking/test_sync_fields.py", "tests/banking/test_sync.py"],
     "hostadmin/webhooks/verify.py": ["tests/webhooks/test_verification.py"],
-    "hostadmin/ledger/service.py": ["tests/ledger/test_sums.py", "tests/ledger/test_service_rules.py",
-                                    "tests/ledger/test_ledger.py"],
+    "hostadmin/ledger/service.py": ["tests/ledger/test_sums.py", "tests/ledger/test_added_funds_rows.py",
+                                    "tests/ledger/test_service_rules.py", "tests/ledger/test_ledger.py"],
     "hostadmin/imports/csv_import.py": ["tests/imports/test_csv_import.py",
                                         "tests/imports/test_csv_statement_rules.py"],
     # The money side, as it lands: amount parsing, cleared-date rules, closed months, reverse-and-recreate.

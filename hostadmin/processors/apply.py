@@ -87,10 +87,7 @@ def fee_charged(host, processor, ref, fee):
     if payment.kind != "CONTRIBUTION" or not fee:
         return "fee noted"
     order = db.session.get(Order, payment.order_id)
-    cleared_at = payment.cleared_at
-    if cleared.is_closed(host, cleared_at):  # learnt after its month closed: on the day it was learnt
-        cleared_at = cleared.start_of_day(host, cleared.today(host))
-    group_id = _fee_group(host, order, order.to_account, fee, cleared_at)
+    group_id = _fee_group(host, order, order.to_account, fee, _when(host, payment.cleared_at))
     db.session.execute(update(ProcessorPayment).where(ProcessorPayment.id == payment.id)
                        .values(fee_group_id=group_id).execution_options(synchronize_session=False))
     return "fee recorded"
@@ -98,12 +95,7 @@ def fee_charged(host, processor, ref, fee):
 
 def refunded(host, processor, refund):
     """Reverse the newly refunded part of `refund.ref`: all of it by reverse_group, a part by a new group."""
-    payment = payment_of(host, processor, refund.ref)
-    if payment is None:
-        raise WaitForParent(refund.ref)
-    if payment.kind != "CONTRIBUTION":
-        raise ledger.LedgerError(f"{refund.ref} is waiting in triage (import row #{payment.import_row_id}): "
-                                 f"handle its refund there")
+    payment = _paid_contribution(host, processor, refund.ref, "refund")
     for _ in range(3):  # a refund of its own amount (PayPal) tries again when another refund moved first
         before = payment.refunded
         total = min(before + refund.amount if refund.refunded_total is None else refund.refunded_total,
@@ -129,6 +121,17 @@ def refunded(host, processor, refund):
     if total == payment.amount:
         ledger.move_status(Order, order, OrderStatus.PAID.value, OrderStatus.REFUNDED.value)
     return "refund recorded" if total == payment.amount else "partial refund recorded"
+
+
+def _paid_contribution(host, processor, ref, what):
+    """The contribution payment `ref`; it waits if unknown, and is refused if it is a row waiting in triage."""
+    payment = payment_of(host, processor, ref)
+    if payment is None:
+        raise WaitForParent(ref)
+    if payment.kind != "CONTRIBUTION":
+        raise ledger.LedgerError(f"{ref} is waiting in triage (import row #{payment.import_row_id}): "
+                                 f"handle its {what} there")
+    return payment
 
 
 def _partial_reversal(host, payment, order, part, reason):
@@ -266,12 +269,7 @@ def _when(host, moment):
 
 def dispute_opened(host, processor, opened):
     """Hold the disputed amount: the collective's money moves to the processor until the dispute closes."""
-    charge = payment_of(host, processor, opened.ref)
-    if charge is None:
-        raise WaitForParent(opened.ref)
-    if charge.kind != "CONTRIBUTION":
-        raise ledger.LedgerError(f"{opened.ref} is waiting in triage (import row #{charge.import_row_id}): "
-                                 f"handle its dispute there")
+    charge = _paid_contribution(host, processor, opened.ref, "dispute")
     if payment_of(host, processor, opened.dispute_id) is not None:
         return "dispute already recorded"
     if opened.amount > charge.amount or opened.currency != charge.currency:

@@ -14,6 +14,7 @@ from hostadmin.ledger.models import Account
 from hostadmin.processors import connections, fees
 from hostadmin.processors.models import ProcessorEvent, ProcessorPayment
 from tests.processors.conftest import STRIPE_SECRET, balance_of, fresh, work
+from tests.support.servers import serving
 
 API_KEY = "rk_test_fees_only"
 
@@ -40,13 +41,9 @@ class FakeStripeApi:
 def stripe_api(app):
     api = FakeStripeApi({"txn_1": {"id": "txn_1", "object": "balance_transaction", "amount": 5000, "fee": 175,
                                    "currency": "usd", "available_on": 1795000000}})
-    server = make_server("127.0.0.1", 0, api, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{server.server_port}"
-    yield api
-    server.shutdown()
-    thread.join(5)
+    with serving(api) as base:
+        app.config["STRIPE_API_BASE"] = base
+        yield api
 
 
 def rowers(host):

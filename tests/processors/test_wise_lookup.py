@@ -3,13 +3,11 @@
 The transfer's reference (`expense-<id>`) names the expense; its target amount must be the expense's.
 """
 import json
-import threading
 
 import pytest
 from click.testing import CliRunner
 from rq.job import Job
 from sqlalchemy import select
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from hostadmin.audit.models import AuditEntry
@@ -19,6 +17,7 @@ from hostadmin.processors.models import ProcessorConnection
 from tests.processors.conftest import events, fresh, work
 from tests.processors.test_stripe_fees import free_port
 from tests.processors.test_wise_webhooks import expense, expense_of, wise_host, wise_sender  # noqa: F401
+from tests.support.servers import serving
 
 TOKEN = "wise-read-only-token"
 
@@ -43,13 +42,9 @@ class FakeWiseApi:
 @pytest.fixture
 def wise_api_server(app):
     api = FakeWiseApi()
-    server = make_server("127.0.0.1", 0, api, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["WISE_API_BASE"] = f"http://127.0.0.1:{server.server_port}"
-    yield api
-    server.shutdown()
-    thread.join(5)
+    with serving(api) as base:
+        app.config["WISE_API_BASE"] = base
+        yield api
 
 
 @pytest.fixture
@@ -129,15 +124,9 @@ def test_while_wise_is_unreachable_a_retried_job_matches_it_later(app, with_toke
 
     api = FakeWiseApi()
     api.transfers["4242"] = transfer(reference=f"expense-{expense}")
-    server = make_server("127.0.0.1", 0, api, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        app.config["WISE_API_BASE"] = f"http://127.0.0.1:{server.server_port}"
+    with serving(api) as base:
+        app.config["WISE_API_BASE"] = base
         assert wise_api.lookup_job(fresh(with_token).id, "4242") == "matched"
-    finally:
-        server.shutdown()
-        thread.join(5)
     assert expense_of(expense).status == "PAID" and events()[0].status == "APPLIED"
 
 

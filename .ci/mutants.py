@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -160,6 +161,7 @@ def main():
     parser.add_argument("--report-only", action="store_true",
                         help="write the report from the last (possibly interrupted) run")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run_module's cleanup runs on SIGTERM too
     if args.pytest:
         sys.exit(run_tests(args.only))
     modules = {m: t for m, t in MODULES.items() if not args.only or any(word in m for word in args.only)}
@@ -228,9 +230,17 @@ def run_module(module, tests):
     template.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HOSTADMIN_TEST_SQLITE_TEMPLATE": str(template)}
     # A mutant times out at 10x the clean run; -m/-b only decide when a killed one is flagged "suspicious".
-    subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
-                    "--tests-dir", "tests", "--runner", runner, "-m", "3", "-b", "20", "--simple-output", "--no-progress"],
-                   cwd=TREE, env=env)
+    # mutmut in a session of its own: stopping this script (Ctrl-C, SIGTERM) stops its worker processes too,
+    # which would otherwise go on mutating the scratch tree under the next run.
+    process = subprocess.Popen([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
+                                "--tests-dir", "tests", "--runner", runner, "-m", "3", "-b", "20", "--simple-output",
+                                "--no-progress"], cwd=TREE, env=env, start_new_session=True)
+    try:
+        process.wait()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
     print(f"   {time.monotonic() - started:.0f} s", flush=True)
 
 

@@ -64,6 +64,8 @@ MARKERS = "not browser and not postgres"
 # stripped; they are excluded from the score and listed in the report with the reason.
 DECODE, LEDGER, CSV = "hostadmin/banking/decode.py", "hostadmin/ledger/service.py", "hostadmin/imports/csv_import.py"
 FUNDS = "hostadmin/funds/service.py"
+SAME_GROUP = "every row a group's list holds has the group's one group_id"
+QUOTED = "only how much of the refused value the error message quotes"
 SAME_DATE = "every row of a ledger group has the same cleared_at, so any row of it gives the same date"
 EQUIVALENT = [
     (DECODE, 'iso_currency_code: str | None = None', 'iso_currency_code: str | None = ""',
@@ -146,6 +148,26 @@ EQUIVALENT = [
     (FUNDS, 'if contributor is None and contributor_name is not None and clean_line(contributor_name, 200).strip() \\',
      'if contributor is None and contributor_name is not None and clean_line(contributor_name, 201).strip() \\',
      "only tested for being non-blank: a name cut at 200 or 201 characters is blank exactly when it is all blank"),
+    (FUNDS, 'and clean_line(contributor_name, 200).strip().lower() != original.from_account.name.lower():',
+     'and clean_line(contributor_name, 201).strip().lower() != original.from_account.name.lower():',
+     "a name the 201-character cut lets through is cut to 200 by _contributor, which finds the same account"),
+    (FUNDS, '@dataclass(frozen=True)', '@dataclass(frozen=False)', "no code assigns to a Reverted's fields"),
+    (FUNDS, 'corrected.data = {**corrected.data, "group_id": group[0].group_id}',
+     'corrected.data = {**corrected.data, "group_id": group[1].group_id}', SAME_GROUP),
+    (FUNDS, '"replaced_by_group_id": group[0].group_id, "reversal_group_id": reversal[0].group_id}',
+     '"replaced_by_group_id": group[1].group_id, "reversal_group_id": reversal[0].group_id}', SAME_GROUP),
+    (FUNDS, '"replaced_by_group_id": group[0].group_id, "reversal_group_id": reversal[0].group_id}',
+     '"replaced_by_group_id": group[0].group_id, "reversal_group_id": reversal[1].group_id}', SAME_GROUP),
+    (FUNDS, '_move_bank_link(original, corrected, group[0].group_id)',
+     '_move_bank_link(original, corrected, group[1].group_id)', SAME_GROUP),
+    (DECODE, 'fields = None', 'fields = ""', "the next line turns anything but a dict into {}"),
+    (DECODE, 'raise InvalidLine(f"currency code {shorten(repr(currency), 40)} cannot be stored")',
+     'raise InvalidLine(f"currency code {shorten(repr(currency), 41)} cannot be stored")', QUOTED),
+    (DECODE, 'raise InvalidLine(f"{field} {shorten(repr(value), 60)} cannot be stored "',
+     'raise InvalidLine(f"{field} {shorten(repr(value), 61)} cannot be stored "', QUOTED),
+    (DECODE, 'pending_source_id=(_identifier(transaction.pending_transaction_id, "pending_transaction_id")',
+     'pending_source_id=(_identifier(transaction.pending_transaction_id, "XXpending_transaction_idXX")',
+     "only the field's name in the refusal's message"),
 ]
 
 STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",

@@ -294,3 +294,34 @@ def test_a_reason_is_kept_up_to_2000_characters(world):
     service.edit_funds(host, user, original.id, reason="r" * 2001, amount=5)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "funds.edit"))
     assert len(entry.data["reason"]) == 2000
+
+
+def test_funds_made_from_a_bank_line_and_corrected_are_still_refunded_when_the_line_is_unlinked(world):
+    # Added funds made from a bank line never existed apart from it (imports.service): an unlink refunds them,
+    # and so it must the corrected funds, which carry the line's id on.
+    host, user, rowers, choir = world
+    row = make_import_row(make_import(host), amount=10000, date=date(2026, 11, 4))
+    db.session.commit()
+    triage.add_funds(host, user, row, collective=rowers, new_contributor={"name": "Ann"})
+    original = db.session.get(Order, row.order_id)
+    corrected = service.edit_funds(host, user, original.id, reason="Choir's money", collective=choir)
+    assert corrected.data["import_row_id"] == row.id
+    db.session.refresh(row)
+    triage.unlink(host, user, row, "wrong line")
+    assert db.session.get(Order, corrected.id).status == "REFUNDED" and balance(host, choir) == 0
+
+
+def test_an_edit_records_on_both_orders_which_groups_replaced_and_reversed_what(world):
+    host, user, rowers, choir = world
+    original = add(host, user, rowers, processor_fee=120)
+    corrected = service.edit_funds(host, user, original.id, reason="r", amount=12000)
+    reversal_group = rows_of(order_id=original.id, is_refund=True)[0].group_id
+    new_group = rows_of(order_id=corrected.id)[0].group_id
+    assert corrected.data["group_id"] == new_group
+    assert (original.data["processor_fee"], original.data["replaced_by_order_id"]) == (120, corrected.id)
+    assert (original.data["replaced_by_group_id"], original.data["reversal_group_id"]) == (new_group, reversal_group)
+
+
+def test_funds_without_a_named_source_come_from_anonymous(world):
+    host, user, rowers, _ = world
+    assert add(host, user, rowers).from_account.name == "Anonymous"

@@ -320,6 +320,17 @@ def test_an_edit_records_on_both_orders_which_groups_replaced_and_reversed_what(
     assert corrected.data["group_id"] == new_group
     assert (original.data["processor_fee"], original.data["replaced_by_order_id"]) == (120, corrected.id)
     assert (original.data["replaced_by_group_id"], original.data["reversal_group_id"]) == (new_group, reversal_group)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "funds.edit"))
+    assert (entry.data["reversal_group_id"], entry.data["new_group_id"]) == (reversal_group, new_group)
+    assert entry.data["reversal_cleared_at"] == NOV_3.isoformat()
+
+
+def test_a_revert_keeps_its_reason_up_to_2000_characters(world):
+    host, user, rowers, _ = world
+    original = add(host, user, rowers)
+    service.revert_funds(host, user, [original.id], reason="r" * 2001)
+    reversal = rows_of(order_id=original.id, is_refund=True)
+    assert {r.reason for r in reversal} == {"Revert: " + "r" * 2000}
 
 
 def test_funds_without_a_named_source_come_from_anonymous(world):

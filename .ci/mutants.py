@@ -180,6 +180,9 @@ EQUIVALENT = [
      '"reversal_group_id": reversal[0].group_id, "new_group_id": group[1].group_id,', SAME_GROUP),
     (FUNDS, '"reversal_cleared_at": reversal[0].cleared_at.isoformat()})',
      '"reversal_cleared_at": reversal[1].cleared_at.isoformat()})', SAME_DATE),
+    (VERIFY, 'options={"require": ["iat", "request_body_sha256"], "verify_iat": False,',
+     'options={"XXrequireXX": ["iat", "request_body_sha256"], "verify_iat": False,',
+     "precheck() refuses a token without a numeric iat or a well-formed request_body_sha256 before this"),
 ]
 
 STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",

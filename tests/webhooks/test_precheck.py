@@ -41,3 +41,21 @@ def test_a_well_formed_hash_of_another_body_is_refused_as_such():
         precheck(BODY, token(claimed="a" * 64), NOW)
     assert refused.value.reason == "body does not match request_body_sha256"
 
+
+
+def test_claims_plaid_does_not_send_are_not_checked_against_the_wall_clock():
+    # The iat window on the app's clock is the rule; PyJWT's own exp/nbf/iat/aud checks would read the wall
+    # clock (and refuse a token by claims Plaid never sends), so they stay off.
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from hostadmin.webhooks.verify import verify
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "k1", "alg": "ES256",
+           "expired_at": None}
+    later = 4_102_444_800  # 2100-01-01: an iat far past the wall clock, inside the app's window
+    claims = {"iat": later, "request_body_sha256": hashlib.sha256(BODY).hexdigest(), "exp": 1,
+              "nbf": later + 86_400 * 366, "aud": "someone else"}
+    signed = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1", "typ": "JWT"})
+    assert verify(BODY, signed, lambda kid: jwk if kid == "k1" else None, later).kid == "k1"

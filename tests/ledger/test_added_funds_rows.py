@@ -63,3 +63,19 @@ def test_each_host_has_one_payment_processor_account_made_on_first_use(db):
         (river.id, "Payment processor", "payment-processor"), (lake.id, "Payment processor", "payment-processor")]
     assert ledger.processor_account_of(river).id == processors[0].id
     assert ledger.balances(river)[processors[0].id] == 200 and ledger.balances(lake)[processors[1].id] == 100
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None])
+def test_reversing_many_groups_needs_a_reason(db, reason):
+    host = make_host()
+    rows = ledger.record_added_funds_paid(added_funds(host), cleared_at=WHEN)
+    with pytest.raises(ledger.LedgerError, match="a reversal needs a reason"):
+        ledger.reverse_groups(host, [rows[0].group_id], reason=reason)
+
+
+def test_reversing_many_groups_with_a_reason_reverses_each_once(db):
+    host = make_host()
+    groups = [ledger.record_added_funds_paid(added_funds(host), cleared_at=WHEN)[0].group_id for _ in range(3)]
+    done = ledger.reverse_groups(host, groups, reason="Cheques bounced")
+    assert set(done) == set(groups)
+    assert all(balance == 0 for balance in ledger.balances(host).values())

@@ -59,3 +59,21 @@ def test_claims_plaid_does_not_send_are_not_checked_against_the_wall_clock():
               "nbf": later + 86_400 * 366, "aud": "someone else"}
     signed = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1", "typ": "JWT"})
     assert verify(BODY, signed, lambda kid: jwk if kid == "k1" else None, later).kid == "k1"
+
+
+@pytest.mark.parametrize("where", [0, 1])
+def test_a_header_or_claims_segment_with_characters_outside_base64url_is_malformed(where):
+    # Python's base64 decoder would silently drop the "!" and read the rest: the alphabet is checked first.
+    parts = token().split(".")
+    parts[where] = parts[where][:5] + "!" + parts[where][5:]
+    with pytest.raises(VerificationError) as refused:
+        precheck(BODY, ".".join(parts), NOW)
+    assert refused.value.reason == "malformed JWT"
+
+
+def test_a_header_with_critical_extensions_is_malformed():
+    claims = {"iat": NOW, "request_body_sha256": hashlib.sha256(BODY).hexdigest()}
+    head, payload, _ = unsigned_token({"alg": "ES256", "kid": "k1", "crit": ["b64"]}, claims).split(".")
+    with pytest.raises(VerificationError) as refused:
+        precheck(BODY, f"{head}.{payload}.{GOOD_SIGNATURE}", NOW)
+    assert refused.value.reason == "malformed JWT" and "crit" in str(refused.value)

@@ -195,6 +195,7 @@ EQUIVALENT = [
      "the body is a JSON object (checked before), so its depth is at least 1 either way"),
     (LEDGER, '_PART = 10**9', '_PART = 11**9', PART),
     (LEDGER, '_PART = 10**9', '_PART = 10**10', PART),
+    (VERIFY, '@functools.lru_cache(maxsize=32)', '', "only a cache of parsed keys"),
 ]
 
 STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",

@@ -196,6 +196,9 @@ EQUIVALENT = [
     (LEDGER, '_PART = 10**9', '_PART = 11**9', PART),
     (LEDGER, '_PART = 10**9', '_PART = 10**10', PART),
     (VERIFY, '@functools.lru_cache(maxsize=32)', '', "only a cache of parsed keys"),
+    (FUNDS, 'versions_module.check(order, (versions or {}).get(order_id), f"contribution #{order_id}")',
+     'versions_module.check(order, (versions or {}).get(order_id), f"XXcontribution #{order_id}XX")',
+     "only how the refusal's message names the contribution"),
 ]
 
 STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",

@@ -336,3 +336,67 @@ def test_a_revert_keeps_its_reason_up_to_2000_characters(world):
 def test_funds_without_a_named_source_come_from_anonymous(world):
     host, user, rowers, _ = world
     assert add(host, user, rowers).from_account.name == "Anonymous"
+
+
+def refusal(call):
+    """The refusal's message and the form field it names."""
+    with pytest.raises(FundsError) as refused:
+        call()
+    return str(refused.value), getattr(refused.value.__cause__, "field", None)
+
+
+def test_funds_go_only_to_one_of_the_hosts_collectives(world):
+    host, user, rowers, _ = world
+    lake = make_host(slug="lake")
+    theirs = make_collective(lake, "Lake Swimmers")
+    from hostadmin.funds import records
+    donor = records.party(host, "CONTRIBUTOR", "Donor", field_name="contributor")
+    db.session.commit()
+    for collective in (None, theirs, donor):
+        assert refusal(lambda: add(host, user, collective)) == ("choose one of the host's collectives", "collective")
+    assert count(Order) == 0
+
+
+@pytest.mark.parametrize("description", ["", "   ", None])
+def test_funds_need_a_description(world, description):
+    host, user, rowers, _ = world
+    assert refusal(lambda: add(host, user, rowers, description=description)) == (
+        "a description is required", "description")
+
+
+def test_a_description_is_cut_to_its_500_characters(world):
+    host, user, rowers, _ = world
+    assert add(host, user, rowers, description="d" * 501).description == "d" * 499 + "…"
+    assert add(host, user, rowers, description="d" * 500).description == "d" * 500
+
+
+@pytest.mark.parametrize("bps,refused", [(-1, True), (0, False), (10000, False), (10001, True)])
+def test_the_host_fee_is_between_0_and_100_percent_inclusive(world, bps, refused):
+    host, user, rowers, _ = world
+    call = lambda: add(host, user, rowers, host_fee_bps=bps)  # noqa: E731
+    if refused:
+        assert refusal(call) == ("the host fee is a percentage between 0 and 100", "host_fee_percent")
+    else:
+        assert call().host_fee_bps == bps
+
+
+@pytest.mark.parametrize("fee", [-1, "5", 1.5])
+def test_a_processor_fee_is_a_whole_non_negative_number(world, fee):
+    host, user, rowers, _ = world
+    assert refusal(lambda: add(host, user, rowers, processor_fee=fee)) == (
+        "the processor fee cannot be negative", "processor_fee")
+
+
+def test_fees_may_take_all_of_the_amount_but_not_more(world):
+    host, user, rowers, _ = world
+    exactly = add(host, user, rowers, amount=1000, host_fee_bps=5000, processor_fee=500)
+    assert balance(host, rowers) == 0 and exactly.status == "PAID"
+    assert refusal(lambda: add(host, user, rowers, amount=1000, host_fee_bps=5000, processor_fee=501)) == (
+        "the host fee and processor fee are larger than the amount", "processor_fee")
+
+
+def test_the_audit_entry_of_added_funds_names_their_currency(world):
+    host, user, rowers, _ = world
+    order = add(host, user, rowers)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == order.id))
+    assert entry.after["currency"] == "USD"

@@ -44,7 +44,7 @@ MODULES = {
     "hostadmin/money.py": ["tests/test_money_parse.py", "tests/banking/test_decode_amounts.py"],
     "hostadmin/funds/cleared.py": ["tests/funds/test_cleared.py"],
     "hostadmin/funds/periods.py": ["tests/funds/test_cli_periods.py", "tests/funds/test_cleared.py"],
-    "hostadmin/funds/service.py": ["tests/funds/test_service.py"],
+    "hostadmin/funds/service.py": ["tests/funds/test_service.py", "tests/imports/test_races.py"],
     # Statements: how a bank's amount and date cells become minor units and days.
     "hostadmin/statements/amounts.py": ["tests/statements/test_amounts.py"],
     "hostadmin/statements/dates.py": ["tests/statements/test_csv_reader.py"],
@@ -199,6 +199,17 @@ EQUIVALENT = [
     (FUNDS, 'versions_module.check(order, (versions or {}).get(order_id), f"contribution #{order_id}")',
      'versions_module.check(order, (versions or {}).get(order_id), f"XXcontribution #{order_id}XX")',
      "only how the refusal's message names the contribution"),
+    (FUNDS, 'description = clean_line(description or "", 500).strip()',
+     'description = clean_line(description or "", 501).strip()',
+     "create_order cuts the description to its 500-character column again, with the same ellipsis"),
+    (FUNDS, 'db.session.execute(update(Order).where(Order.host_id == host.id, Order.id.in_(ids))',
+     'db.session.execute(update(Order).where(Order.host_id != host.id, Order.id.in_(ids))',
+     "the no-op UPDATE is there for SQLite, which takes the database's write lock for any UPDATE statement "
+     "whatever rows it matches; on PostgreSQL the SELECT ... FOR UPDATE below locks the host's rows"),
+    (FUNDS, '.with_for_update().execution_options(populate_existing=True))}',
+     '.with_for_update().execution_options(populate_existing=False))}',
+     "every caller (a request, a job, a command) reads the orders first here in a fresh session: nothing stale "
+     "is in the identity map to refresh"),
 ]
 
 STATUS = {"ok_killed": "killed", "bad_timeout": "timeout", "ok_suspicious": "suspicious",

@@ -1,7 +1,7 @@
 """Figures for the dashboard: balances, and what needs doing next."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from hostadmin.banking.banners import banners_for
 from hostadmin.banking.models import ItemStatus, PlaidItem
@@ -13,7 +13,7 @@ from hostadmin.imports.forms import Filters
 from hostadmin.imports.models import RowStatus
 from hostadmin.ledger.accounts import create_account
 from hostadmin.ledger.models import Account, AccountKind, LedgerTransaction
-from hostadmin.ledger.service import balances, host_account_of
+from hostadmin.ledger.service import balances, host_account_of, joined_parts, sum_parts
 
 
 @dataclass
@@ -92,20 +92,17 @@ def todo(host, *, admin):
         month=cleared.month_name(month), money_in=money_in, money_out=money_out)
 
 
-PART = 10**9  # summed in two bounded parts, as ledger.balances does: no SUM overflows 64 bits on SQLite
-
-
 def month_flows(host, month):
     """(money in, money out) of the host's collectives in `month` ("YYYY-MM", host zone), by cleared date:
     what the monthly report's totals say, in host-currency minor units."""
     start, end = cleared.month_bounds(host, month)
     amount = LedgerTransaction.amount_in_host_currency
     inflow, outflow = case((amount > 0, amount), else_=0), case((amount < 0, -amount), else_=0)
+    # Summed in two bounded parts, as ledger balances are: no SUM overflows 64 bits on SQLite.
     row = db.session.execute(
-        select(*(func.coalesce(func.sum(part), 0) for flow in (inflow, outflow)
-                 for part in (flow // PART, flow % PART)))
+        select(*sum_parts(inflow), *sum_parts(outflow))
         .join(Account, (Account.id == LedgerTransaction.account_id)
               & (Account.kind == AccountKind.COLLECTIVE.value))
         .where(LedgerTransaction.host_id == host.id, LedgerTransaction.cleared_at >= start,
                LedgerTransaction.cleared_at < end)).one()
-    return int(row[0]) * PART + int(row[1]), int(row[2]) * PART + int(row[3])
+    return joined_parts(row[0], row[1]), joined_parts(row[2], row[3])

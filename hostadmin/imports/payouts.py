@@ -14,7 +14,9 @@ from hostadmin.clock import utcnow
 from hostadmin.extensions import db
 from hostadmin.funds import cleared
 from hostadmin.imports.models import ImportRow, RowStatus
-from hostadmin.imports.service import TriageError, check_linkable, check_match, claim, snapshot
+from hostadmin.imports.service import (
+    TriageError, check_linkable, check_match, claim, collective_before_link, snapshot,
+)
 from hostadmin.processors.models import ProcessorPayment
 
 WINDOW_DAYS = 3  # a payout's arrival date and the bank's booking date differ by a weekend or a bank holiday
@@ -52,13 +54,13 @@ def suggestions(host, row, limit=5):
     return ranked[:limit]
 
 
-def linked_to(host, rows):
+def linked_to(rows):
     """{row id: payout} for the rows of a page that are linked to a payout (one query)."""
     ids = [row.id for row in rows if row.status == RowStatus.LINKED.value and not row.ledger_group_id]
     if not ids:
         return {}
     return {p.import_row_id: p for p in db.session.scalars(select(ProcessorPayment).where(
-        ProcessorPayment.host_id == host.id, ProcessorPayment.kind == "PAYOUT",
+        ProcessorPayment.host_id.in_({row.host_id for row in rows}), ProcessorPayment.kind == "PAYOUT",
         ProcessorPayment.import_row_id.in_(ids)))}
 
 
@@ -103,7 +105,8 @@ def unlink(host, user, row, payout, reason):
     before = snapshot(row)
     moved = db.session.execute(update(ImportRow).where(
         ImportRow.id == row.id, ImportRow.status == RowStatus.LINKED.value, ImportRow.ledger_group_id.is_(None))
-        .values(status=RowStatus.PENDING.value, updated_at=utcnow(), version=ImportRow.version + 1)
+        .values(status=RowStatus.PENDING.value, collective_id=collective_before_link(host, row), updated_at=utcnow(),
+                version=ImportRow.version + 1)
         .execution_options(synchronize_session=False)).rowcount
     freed = db.session.execute(update(ProcessorPayment).where(
         ProcessorPayment.id == payout.id, ProcessorPayment.import_row_id == row.id)

@@ -8,10 +8,9 @@ from hostadmin.banking.models import BankAccount, PlaidItem
 from hostadmin.extensions import db
 from hostadmin.imports.forms import ROW_STATUSES, Filters
 from hostadmin.imports.models import ImportRow, ImportRun, ImportSource, RowStatus, TransactionsImport
-from hostadmin.imports.payouts import label as payout_label
+from hostadmin.imports import payouts as payouts_module
 from hostadmin.ledger.models import Account, AccountKind, Expense, Order
 from hostadmin.money import format_money
-from hostadmin.processors.models import ProcessorPayment
 from hostadmin.params import MAX_INT, parse_id, parse_int
 
 PAGE_SIZE = 50
@@ -251,10 +250,7 @@ def names_for(rows):
         select(TransactionsImport).where(TransactionsImport.id.in_(statement_ids),
                                          TransactionsImport.source == "CSV"))} if statement_ids else {}
     # Rows linked to a processor payout (a transfer, no ledger group): the payout's name.
-    payout_row_ids = [row.id for row in rows if row.status == RowStatus.LINKED.value and not row.ledger_group_id]
-    payouts = {p.import_row_id: payout_label(p) for p in db.session.scalars(
-        select(ProcessorPayment).where(ProcessorPayment.kind == "PAYOUT",
-                                       ProcessorPayment.import_row_id.in_(payout_row_ids)))} if payout_row_ids else {}
+    payouts = {row_id: payouts_module.label(payout) for row_id, payout in payouts_module.linked_to(rows).items()}
     return {"account_labels": labels, "collective_names": collectives, "statement_accounts": statements,
             "payout_names": payouts, "link_mismatch": link_mismatches(rows)}
 

@@ -34,7 +34,9 @@ TRANSITIONS = {"ignore": (IGNORED, {PENDING, ON_HOLD}), "hold": (ON_HOLD, {PENDI
                "restore": (PENDING, {IGNORED, ON_HOLD})}
 STATUS_WORDS = {PENDING: "to do", LINKED: "linked", IGNORED: "ignored", ON_HOLD: "on hold"}
 SUGGEST_WINDOW_DAYS = 10
-LINK_AUDIT_ACTIONS = ("import_row.add_funds", "import_row.link_order", "import_row.link_expense")
+# The audit actions that link a row (undo and unlink look for them).
+LINK_ACTIONS = ("import_row.add_funds", "import_row.link_order", "import_row.link_expense",
+                "import_row.link_payout")
 # What the accounts table holds: longer input is refused with a message rather than failing the INSERT.
 NAME_MAX, EMAIL_MAX = Account.__table__.c.name.type.length, Account.__table__.c.email.type.length
 
@@ -349,7 +351,7 @@ def unlink(host, user, row, reason):
         update(ImportRow).where(ImportRow.id == row.id, ImportRow.status == LINKED,
                                 ImportRow.ledger_group_id == group_id)
         .values(status=PENDING, order_id=None, expense_id=None, ledger_group_id=None, updated_at=utcnow(),
-                collective_id=_collective_before_link(host, row), version=ImportRow.version + 1)
+                collective_id=collective_before_link(host, row), version=ImportRow.version + 1)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
@@ -372,12 +374,12 @@ def unlink(host, user, row, reason):
     return row
 
 
-def _collective_before_link(host, row):
+def collective_before_link(host, row):
     """The collective the row was assigned before its link (None if none): an unlinked row must not go on
     showing the collective of the order or expense it is no longer linked to."""
     entry = db.session.scalars(select(AuditEntry).where(
         AuditEntry.host_id == host.id, AuditEntry.object_id == row.id,
-        AuditEntry.action.in_(LINK_AUDIT_ACTIONS)).order_by(AuditEntry.id.desc()).limit(1)).first()
+        AuditEntry.action.in_(LINK_ACTIONS)).order_by(AuditEntry.id.desc()).limit(1)).first()
     return (entry.before or {}).get("collective_id") if entry is not None else None
 
 

@@ -6,10 +6,8 @@ from hostadmin.audit.models import AuditEntry
 from hostadmin.extensions import db
 from hostadmin.imports import bulk
 from hostadmin.imports.models import ImportRow
-from hostadmin.imports.service import TriageError, update_or_refuse
+from hostadmin.imports.service import LINK_ACTIONS, TriageError, update_or_refuse
 
-LINK_ACTIONS = ("import_row.add_funds", "import_row.link_order", "import_row.link_expense",
-                "import_row.link_payout")
 UNDOABLE = ("import_row.ignore", "import_row.hold", "import_row.restore", "import_row.note", *LINK_ACTIONS,
             "import_rows.bulk_ignore", "import_rows.bulk_hold", "import_rows.bulk_restore", "import_rows.bulk_assign")
 

@@ -227,11 +227,11 @@ def host_account_of(host):
 def balances(host, account_ids=None):
     """{account_id: balance in host-currency minor units} for the host's accounts.
 
-    Summed as two sums of bounded parts (see _sum_parts), so no SUM overflows 64 bits,
+    Summed as two sums of bounded parts (see sum_parts), so no SUM overflows 64 bits,
     even over rows written before amounts were bounded: SQLite's SUM of integers raises
     on overflow, and a balance that cannot be read would break the dashboard for good.
     """
-    query = (select(LedgerTransaction.account_id, *_sum_parts(LedgerTransaction.amount_in_host_currency))
+    query = (select(LedgerTransaction.account_id, *sum_parts(LedgerTransaction.amount_in_host_currency))
              .where(LedgerTransaction.host_id == host.id)
              .group_by(LedgerTransaction.account_id))
     if account_ids is not None:
@@ -248,9 +248,14 @@ def balances(host, account_ids=None):
 _PART = 10**9
 
 
-def _sum_parts(column):
+def sum_parts(column):
     """SUM of the high and the low part of an integer column: their recombination is the exact sum."""
     return func.sum(column // _PART), func.sum(column % _PART)
+
+
+def joined_parts(high, low):
+    """The exact sum from the two parts sum_parts() gave."""
+    return int(high or 0) * _PART + int(low or 0)
 
 
 def unbalanced_groups(session=None):
@@ -259,7 +264,7 @@ def unbalanced_groups(session=None):
     unbalanced = []
     for column, keys in ((LedgerTransaction.amount, (LedgerTransaction.currency,)),
                          (LedgerTransaction.amount_in_host_currency, ())):
-        high, low = _sum_parts(column)
+        high, low = sum_parts(column)
         # A balanced group has both parts zero, or parts that cancel (checked exactly here).
         unbalanced += [group_id for group_id, high, low in session.execute(
             select(LedgerTransaction.group_id, high, low).group_by(LedgerTransaction.group_id, *keys)

@@ -132,12 +132,13 @@ def apply_event(event_id, fetch_fee=None, find_parent=None):
         db.session.rollback()
         event = db.session.get(ProcessorEvent, event_id)
         event.parent_ref = clean_line(waiting.ref, 255)
-        status = _finish(event, EventStatus.WAITING, f"waiting for {waiting.ref}")
+        _finish(event, EventStatus.WAITING, f"waiting for {waiting.ref}")
+        # find_parent may find what it waits for and apply it (its status is read back), or say why not.
         why = find_parent(host, connection, waiting.ref) if find_parent else None
         db.session.refresh(event)
         if why and event.status == EventStatus.WAITING:
             return _finish(event, EventStatus.WAITING, clean_line(f"waiting for {waiting.ref}: {why}", 1000))
-        return event.status if find_parent else status
+        return event.status
     except REFUSALS as error:
         db.session.rollback()
         return _finish(db.session.get(ProcessorEvent, event_id), EventStatus.FAILED, str(error))
